@@ -1,0 +1,85 @@
+"""Users, org units (each a fonds 全宗) and role assignments per org unit."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from jishi.core.roles import ROLE_LABELS, Role
+
+
+class RoleChoices(models.TextChoices):
+    """Same codes as jishi.core.roles.Role (pure, used by procedure definitions)."""
+
+    CLERK = Role.CLERK.value, ROLE_LABELS[Role.CLERK]
+    SECTION_HEAD = Role.SECTION_HEAD.value, ROLE_LABELS[Role.SECTION_HEAD]
+    DEPT_LEADER = Role.DEPT_LEADER.value, ROLE_LABELS[Role.DEPT_LEADER]
+    DEPT_COMMITTEE = Role.DEPT_COMMITTEE.value, ROLE_LABELS[Role.DEPT_COMMITTEE]
+    PARTY_COMMITTEE = Role.PARTY_COMMITTEE.value, ROLE_LABELS[Role.PARTY_COMMITTEE]
+    DISCIPLINE = Role.DISCIPLINE.value, ROLE_LABELS[Role.DISCIPLINE]
+    SUPERVISION = Role.SUPERVISION.value, ROLE_LABELS[Role.SUPERVISION]
+    ARCHIVIST = Role.ARCHIVIST.value, ROLE_LABELS[Role.ARCHIVIST]
+    SYSADMIN = Role.SYSADMIN.value, ROLE_LABELS[Role.SYSADMIN]
+
+
+class User(AbstractUser):
+    """用户 — a person who signs in; the Chinese full name is shown everywhere."""
+
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    title = models.CharField("职务", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+    def __str__(self) -> str:
+        return self.get_full_name()
+
+
+class OrgUnit(models.Model):
+    """组织机构 — an organization department; each is a fonds (全宗) with its own code and hash chain."""
+
+    code = models.CharField("全宗号", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=100)
+    short_name = models.CharField("简称", max_length=40, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name="上级机构"
+    )
+
+    class Meta:
+        verbose_name = "组织机构"
+        verbose_name_plural = "组织机构"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+    def descendants_and_self(self) -> list[OrgUnit]:
+        units = [self]
+        for child in self.children.all():
+            units.extend(child.descendants_and_self())
+        return units
+
+
+class RoleAssignment(models.Model):
+    """角色授权 — a role a user holds in one org unit."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles", verbose_name="用户")
+    org_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="role_assignments", verbose_name="机构"
+    )
+    role = models.CharField("角色", max_length=30, choices=RoleChoices.choices)
+    granted_at = models.DateTimeField("授权时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "角色授权"
+        verbose_name_plural = "角色授权"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "org_unit", "role"], name="accounts_role_unique_user_unit_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.org_unit} · {self.get_role_display()}"

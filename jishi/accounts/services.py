@@ -1,0 +1,67 @@
+"""Account administration (系统管理员's work). Each change is a ledger event of the unit's fonds."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from jishi.core.exceptions import ApplicationError
+from jishi.core.roles import Role
+from jishi.ledger.services import event_append
+
+from .models import OrgUnit, RoleAssignment, User
+
+
+def org_unit_create(
+    *, actor: User | None, code: str, name: str, short_name: str = "", parent: OrgUnit | None = None
+) -> OrgUnit:
+    code = code.strip()
+    if not code or not name.strip():
+        raise ApplicationError("全宗号和名称都必须填写。", code="required")
+    try:
+        with transaction.atomic():
+            unit = OrgUnit.objects.create(code=code, name=name.strip(), short_name=short_name.strip(), parent=parent)
+            event_append(
+                fonds=code,
+                actor=actor,
+                action="org_unit.create",
+                subject_type="orgunit",
+                subject_id=unit.pk,
+                payload={"code": code, "name": unit.name, "parent": parent.code if parent else None},
+            )
+    except IntegrityError:
+        raise ApplicationError(f"全宗号 {code} 已被使用。", code="duplicate") from None
+    return unit
+
+
+def user_create(
+    *, actor: User | None, org_unit: OrgUnit, username: str, full_name: str, title: str, password: str
+) -> User:
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, password=password, full_name=full_name, title=title)
+            event_append(
+                fonds=org_unit.code,
+                actor=actor,
+                action="user.create",
+                subject_type="user",
+                subject_id=user.pk,
+                payload={"username": username, "full_name": full_name, "title": title},
+            )
+    except IntegrityError:
+        raise ApplicationError(f"用户名 {username} 已存在。", code="duplicate") from None
+    return user
+
+
+def role_grant(*, actor: User | None, user: User, org_unit: OrgUnit, role: Role) -> RoleAssignment:
+    with transaction.atomic():
+        assignment, created = RoleAssignment.objects.get_or_create(user=user, org_unit=org_unit, role=role.value)
+        if created:
+            event_append(
+                fonds=org_unit.code,
+                actor=actor,
+                action="role.grant",
+                subject_type="user",
+                subject_id=user.pk,
+                payload={"username": user.username, "role": role.value},
+            )
+    return assignment

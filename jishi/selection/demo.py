@@ -1,0 +1,161 @@
+"""Demo data for `make run`: 内江市委组织部 and two county departments, ~30 cadres, users for
+every role, one finished batch and one batch part-way through 考察. All people are fictional."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+from django.db.models import F
+
+from jishi.accounts.models import OrgUnit, User
+from jishi.accounts.services import org_unit_create, role_grant, user_create
+from jishi.cadres.models import Cadre, Position
+from jishi.cadres.services import cadre_create, position_create
+from jishi.core.roles import ROLE_LABELS, Role
+from jishi.procedures.loader import bundled_path, load_file
+from jishi.procedures.services import procedure_version_register
+
+from .models import Batch
+from .services import batch_create, nomination_add, nomination_drop
+from .walk import walk
+
+DEMO_PASSWORD = "jishi-demo-2026"
+CADRES_FILE = Path(__file__).resolve().parent.parent / "cadres" / "demo" / "cadres.yaml"
+
+UNITS = [
+    ("J001", "中共内江市委组织部", "内江市委组织部", None),
+    ("J002", "中共威远县委组织部", "威远县委组织部", "J001"),
+    ("J003", "中共资中县委组织部", "资中县委组织部", "J001"),
+]
+
+# (username, full name, title, unit, roles)
+USERS: list[tuple[str, str, str, str, list[Role]]] = [
+    ("nj_clerk", "李晓红", "干部一科科员", "J001", [Role.CLERK]),
+    ("nj_head", "王建国", "干部一科科长", "J001", [Role.SECTION_HEAD]),
+    ("nj_leader", "陈志远", "市委组织部副部长", "J001", [Role.DEPT_LEADER, Role.DEPT_COMMITTEE]),
+    ("nj_committee", "赵丽华", "部务会成员、办公室主任", "J001", [Role.DEPT_COMMITTEE]),
+    ("nj_party", "孙明德", "市委常委", "J001", [Role.PARTY_COMMITTEE]),
+    ("nj_discipline", "周正清", "市纪委监委干部室主任", "J001", [Role.DISCIPLINE]),
+    ("nj_supervision", "吴敏", "干部监督科科长", "J001", [Role.SUPERVISION]),
+    ("nj_archivist", "郑文静", "档案室管理员", "J001", [Role.ARCHIVIST]),
+    ("nj_admin", "冯启航", "信息中心工程师", "J001", [Role.SYSADMIN]),
+    ("wy_clerk", "黄小梅", "威远县委组织部干部股干事", "J002", [Role.CLERK]),
+    ("wy_head", "刘德明", "威远县委组织部干部股股长", "J002", [Role.SECTION_HEAD]),
+    ("wy_leader", "杨光辉", "威远县委组织部副部长", "J002", [Role.DEPT_LEADER]),
+    ("wy_discipline", "何清源", "威远县纪委监委干部室主任", "J002", [Role.DISCIPLINE]),
+    ("wy_supervision", "林静", "威远县委组织部干部监督股股长", "J002", [Role.SUPERVISION]),
+    ("wy_archivist", "罗晓燕", "威远县委组织部档案员", "J002", [Role.ARCHIVIST]),
+    ("zz_clerk", "邓春燕", "资中县委组织部干部股干事", "J003", [Role.CLERK]),
+    ("zz_head", "谢国强", "资中县委组织部干部股股长", "J003", [Role.SECTION_HEAD]),
+    ("zz_leader", "许文斌", "资中县委组织部副部长", "J003", [Role.DEPT_LEADER]),
+]
+
+
+def demo_exists() -> bool:
+    return OrgUnit.objects.filter(code="J001").exists()
+
+
+def signers_for(unit: OrgUnit) -> dict[str, User]:
+    """One user per role in the unit; roles the county has no separate holder for fall back to the head."""
+    result: dict[str, User] = {}
+    for ra in unit.role_assignments.select_related("user").order_by("id"):
+        result.setdefault(ra.role, ra.user)
+    fallback = result.get(Role.SECTION_HEAD)
+    for role in Role:
+        if role not in result and fallback is not None and role != Role.SYSADMIN:
+            result[role] = fallback
+    return result
+
+
+def seed(progress: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
+    """Create the demo; returns the logins. Refuses to run twice."""
+    progress("载入标准流程定义 …")
+    procedure_version_register(loaded=load_file(bundled_path("standard")), actor=None)
+    progress("创建组织机构和演示用户 …")
+    units: dict[str, OrgUnit] = {}
+    for code, name, short, parent in UNITS:
+        units[code] = org_unit_create(
+            actor=None, code=code, name=name, short_name=short, parent=units.get(parent) if parent else None
+        )
+    for username, full_name, title, unit, roles in USERS:
+        user = user_create(
+            actor=None,
+            org_unit=units[unit],
+            username=username,
+            full_name=full_name,
+            title=title,
+            password=DEMO_PASSWORD,
+        )
+        for role in roles:
+            role_grant(actor=None, user=user, org_unit=units[unit], role=role)
+    progress("载入干部信息和职位职数 …")
+    data = yaml.safe_load(CADRES_FILE.read_text(encoding="utf-8"))
+    for p in data["positions"]:
+        position_create(
+            actor=None,
+            org_unit=units[p["org_unit"]],
+            unit_name=p["unit_name"],
+            title=p["title"],
+            rank_level=p["rank_level"],
+            quota=p["quota"],
+            filled=p["filled"],
+        )
+    for c in data["cadres"]:
+        cadre_create(actor=None, org_unit=units[c["org_unit"]], data=c)
+    city = units["J001"]
+    clerk = User.objects.get(username="nj_clerk")
+    signers = signers_for(city)
+    positions = list(Position.objects.filter(org_unit=city, filled__lt=F("quota")).order_by("id"))
+    cadres = list(Cadre.objects.filter(org_unit=city).order_by("id"))
+
+    progress("办理一个已完成的调整批次（44 个步骤）…")
+    with transaction.atomic():
+        done = batch_create(
+            actor=clerk,
+            org_unit=city,
+            title="2026年第一批市管干部调整",
+            positions=positions[:1],
+            reason="市发展改革委副主任职位空缺，按干部管理权限启动选拔。",
+        )
+        nomination_add(actor=clerk, batch=done, cadre=cadres[0], position=positions[0])
+        second = nomination_add(actor=clerk, batch=done, cadre=cadres[1], position=positions[0])
+    walk(batch=done, actor=clerk, signers=signers, stop=lambda step_id, n: step_id == "K01")
+    nomination_drop(actor=clerk, nomination=second, reason="经部务会研究，未确定为考察对象（差额推荐未入选）。")
+    walk(batch=done, actor=clerk, signers=signers)
+
+    progress("办理一个进行到考察环节的调整批次 …")
+    with transaction.atomic():
+        running = batch_create(
+            actor=clerk,
+            org_unit=city,
+            title="2026年第二批市管干部调整",
+            positions=positions[1:3],
+            reason="两个市直部门副职空缺，统筹调整。",
+        )
+        for cadre, position in zip(cadres[2:5], [positions[1], positions[1], positions[2]], strict=True):
+            nomination_add(actor=clerk, batch=running, cadre=cadre, position=position)
+    definition = running.procedure.definition
+    before_kaocha = {s.id for stage in definition.stages[:2] for s in stage.steps} | {"K01", "K02", "K03"}
+    first = running.nominations.order_by("id").first()
+
+    def stop(step_id: str, nomination: object) -> bool:
+        return step_id not in before_kaocha and not (nomination == first and step_id in ("K04", "K05"))
+
+    walk(batch=running, actor=clerk, signers=signers, stop=stop)
+    return {"password": DEMO_PASSWORD, "users": USERS, "batches": [done, running]}
+
+
+def describe_logins() -> list[str]:
+    lines = []
+    for username, full_name, _title, unit, roles in USERS:
+        role_text = "、".join(ROLE_LABELS[r] for r in roles)
+        lines.append(f"  {username:<16} {full_name}（{unit} {role_text}）")
+    return lines
+
+
+def batch_count() -> int:
+    return Batch.objects.count()

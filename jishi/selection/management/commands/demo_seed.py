@@ -1,0 +1,24 @@
+"""manage.py demo_seed — load the demo (only into an empty database) and print the logins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from jishi.selection import demo
+
+
+class Command(BaseCommand):
+    help = "载入演示数据（组织机构、用户、干部、两个调整批次）并显示演示账号；已有数据时只显示账号。"
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if demo.demo_exists():
+            self.stdout.write("演示数据已存在，未重复载入。")
+        else:
+            demo.seed(progress=lambda message: self.stdout.write(message))
+            self.stdout.write(self.style.SUCCESS(f"演示数据已载入（{demo.batch_count()} 个调整批次）。"))
+        self.stdout.write("")
+        self.stdout.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
+        for line in demo.describe_logins():
+            self.stdout.write(line)

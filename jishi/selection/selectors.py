@@ -1,0 +1,200 @@
+"""Reads that cross relations: batch state for the engine, flow map, to-do list, timelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from jishi.accounts import permissions as perms
+from jishi.accounts.models import User
+from jishi.core.roles import ROLE_LABELS, Role
+from jishi.procedures.schema import ProcedureDefinition, Scope
+from jishi.supervision.rules import RuleContext, TallyData, TallyLine
+
+from . import transitions
+from .models import Batch, Nomination, NominationStatus, RecordStatus, StepRecord
+
+
+def _current_records(batch: Batch) -> list[StepRecord]:
+    """The latest record of each (step, nomination): a corrected record is replaced by its correction."""
+    records = list(batch.records.all().order_by("id"))
+    latest: dict[tuple[str, int | None], StepRecord] = {}
+    for record in records:
+        latest[(record.step_id, record.nomination_id)] = record
+    return list(latest.values())
+
+
+def current_record(batch: Batch, step_id: str, nomination: Nomination | None) -> StepRecord | None:
+    return (
+        StepRecord.objects.filter(batch=batch, step_id=step_id, nomination=nomination)
+        .select_related("batch__org_unit", "batch__procedure", "nomination__cadre")
+        .order_by("-id")
+        .first()
+    )
+
+
+def batch_state(batch: Batch) -> transitions.BatchState:
+    state = transitions.BatchState(
+        active=frozenset(batch.nominations.filter(status=NominationStatus.ACTIVE).values_list("pk", flat=True))
+    )
+    for record in _current_records(batch):
+        if record.nomination_id is None:
+            state.batch[record.step_id] = record.status
+        else:
+            state.nominations.setdefault(record.nomination_id, {})[record.step_id] = record.status
+    return state
+
+
+def rule_context(record: StepRecord) -> RuleContext:
+    tally = getattr(record, "tally", None)
+    tally_data = None
+    if tally is not None:
+        lines = tuple(
+            TallyLine(line.nomination.cadre.name, line.approve, line.oppose, line.abstain, line.defer)
+            for line in tally.lines.select_related("nomination__cadre")
+            if line.nomination.status == NominationStatus.ACTIVE
+        )
+        tally_data = TallyData(tally.due, tally.present, tally.valid_ballots, lines)
+    active = record.batch.nominations.filter(status=NominationStatus.ACTIVE).count()
+    return RuleContext(
+        fields=record.data, tally=tally_data, positions=record.batch.positions.count(), candidates=active
+    )
+
+
+@dataclass
+class FlowCell:
+    step_id: str
+    name: str
+    state: str
+    record_id: int | None
+    url_kwargs: dict[str, Any]
+
+
+@dataclass
+class FlowRow:
+    label: str
+    nomination: Nomination | None
+    cells: list[list[FlowCell]]  # per stage
+
+
+def flow_map(batch: Batch) -> tuple[ProcedureDefinition, list[FlowRow]]:
+    """Stages × steps for the batch row and each nomination, with each cell's state."""
+    definition = batch.procedure.definition
+    state = batch_state(batch)
+    records = {(r.step_id, r.nomination_id): r for r in _current_records(batch)}
+    nominations = list(batch.nominations.select_related("cadre", "position").order_by("id"))
+    rows: list[FlowRow] = []
+    for nomination in [None, *nominations]:
+        stages = []
+        for stage in definition.stages:
+            cells = []
+            for step in stage.steps:
+                applies = (step.scope == Scope.BATCH) == (nomination is None)
+                if not applies:
+                    cells.append(FlowCell(step.id, step.name, "na", None, {}))
+                    continue
+                nid = nomination.pk if nomination else None
+                record = records.get((step.id, nid))
+                cells.append(
+                    FlowCell(
+                        step.id,
+                        step.name,
+                        transitions.cell_state(definition, state, step.id, nid),
+                        record.pk if record else None,
+                        {"nomination": nid},
+                    )
+                )
+            stages.append(cells)
+        label = "批次事项" if nomination is None else f"{nomination.cadre.name}"
+        rows.append(FlowRow(label, nomination, stages))
+    return definition, rows
+
+
+def batches_for_user(user: User) -> QuerySet[Batch]:
+    return (
+        Batch.objects.filter(org_unit_id__in=perms.visible_unit_ids(user))
+        .select_related("org_unit", "procedure", "created_by")
+        .order_by("-created_at")
+    )
+
+
+def batch_summary(batch: Batch) -> dict[str, Any]:
+    definition = batch.procedure.definition
+    state = batch_state(batch)
+    return {
+        "stage": transitions.current_stage(definition, state),
+        "finished": transitions.is_finished(definition, state),
+        "active": len(state.active),
+        "total": batch.nominations.count(),
+    }
+
+
+@dataclass
+class Todo:
+    batch: Batch
+    step_id: str
+    step_name: str
+    nomination: Nomination | None
+    kind: str  # 办理 / 确认 / 继续
+    role_label: str = ""
+    record_id: int | None = None
+
+
+def todos_for_user(user: User) -> list[Todo]:
+    """Steps the user may start or continue, and records waiting for the user's confirmation."""
+    todos: list[Todo] = []
+    for batch in batches_for_user(user):
+        definition = batch.procedure.definition
+        state = batch_state(batch)
+        if transitions.is_finished(definition, state):
+            continue
+        noms = {n.pk: n for n in batch.nominations.select_related("cadre")}
+        for step_id, nid in transitions.available_steps(definition, state):
+            step = definition.step(step_id)
+            if perms.can_work_on_step(user, batch, step.responsible_roles):
+                todos.append(Todo(batch, step_id, step.name, noms.get(nid) if nid else None, "办理"))
+        for record in _current_records(batch):
+            if record.status != RecordStatus.IN_PROGRESS:
+                continue
+            if record.nomination_id and not noms[record.nomination_id].is_active:
+                continue
+            step = definition.step(record.step_id)
+            nomination = noms.get(record.nomination_id) if record.nomination_id else None
+            confirmed = set(record.confirmations.filter(revision=record.revision).values_list("role", flat=True))
+            for role in step.signer_roles:
+                if role not in confirmed and perms.can_confirm_as(user, batch, role, step.signer_roles):
+                    todos.append(
+                        Todo(batch, record.step_id, step.name, nomination, "确认", ROLE_LABELS[Role(role)], record.pk)
+                    )
+            if perms.can_work_on_step(user, batch, step.responsible_roles):
+                todos.append(Todo(batch, record.step_id, step.name, nomination, "继续", "", record.pk))
+    return todos
+
+
+def timeline(nomination: Nomination) -> list[dict[str, Any]]:
+    """The person's whole process: batch steps and own steps in procedure order, with records."""
+    batch = nomination.batch
+    definition = batch.procedure.definition
+    state = batch_state(batch)
+    all_records = list(
+        batch.records.filter(nomination__in=[None, nomination])
+        .select_related("completed_by", "started_by")
+        .prefetch_related("confirmations__user")
+        .order_by("id")
+    )
+    entries = []
+    for stage in definition.stages:
+        for step in stage.steps:
+            nid = nomination.pk if step.scope == Scope.NOMINATION else None
+            history = [r for r in all_records if r.step_id == step.id and r.nomination_id == nid]
+            entries.append(
+                {
+                    "stage": stage.name,
+                    "step": step,
+                    "state": transitions.cell_state(definition, state, step.id, nid),
+                    "records": history,
+                }
+            )
+    return entries

@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("jishi.accounts.urls")),
+    path("", include("jishi.selection.urls")),
+    path("cadres/", include("jishi.cadres.urls")),
+    path("procedures/", include("jishi.procedures.urls")),
+]
