@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import pytest
+
+from jishi.core.testing import World, build_world
+from jishi.selection.models import Batch
+from jishi.selection.services import batch_create, nomination_add
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "materials"
+    # Password hashing is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def batch(world: World) -> Batch:
+    """A city batch with two positions and three nominations (张伟, 刘洋 → 副主任; 杨帆 → 副局长)."""
+    b = batch_create(
+        actor=world.alice,
+        org_unit=world.city,
+        title="2026年第三批市管干部调整",
+        positions=world.positions,
+        reason="职位空缺",
+    )
+    for cadre, position in zip(
+        world.cadres[:3], [world.positions[0], world.positions[0], world.positions[1]], strict=True
+    ):
+        nomination_add(actor=world.alice, batch=b, cadre=cadre, position=position)
+    return b
