@@ -83,7 +83,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "jishi.core.middleware.OfficeLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -154,6 +154,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at startup when it is missing
 STATICFILES_DIRS = [BASE_DIR / "jishi" / "static"]
 MEDIA_ROOT = Path(os.environ.get("JISHI_MEDIA_ROOT", VAR_DIR / "materials"))
 MATERIAL_MAX_BYTES = envint("JISHI_MATERIAL_MAX_BYTES", str(20 * 1024 * 1024))

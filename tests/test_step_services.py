@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -272,4 +273,4 @@ def test_every_service_call_appends_exactly_one_event(world: World, batch: Batch
     counts.append(_events())
     services.step_confirm(actor=world.alice, record=record, role="clerk")
     counts.append(_events())
-    assert [b - a for a, b in zip(counts, counts[1:], strict=False)] == [1, 1, 1]
+    assert [b - a for a, b in itertools.pairwise(counts)] == [1, 1, 1]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 
 from .exceptions import ApplicationError, PermissionDenied
 
@@ -23,3 +25,23 @@ class ApplicationErrorMiddleware:
         if isinstance(exception, ApplicationError):
             return render(request, "error.html", {"title": "操作未完成", "message": exception.message}, status=400)
         return None
+
+
+class OfficeLocaleMiddleware:
+    """Simplified Chinese unless the user chose otherwise with the language switch (cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, and office PCs often
+    ship with English browsers; the product's default must not depend on that.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

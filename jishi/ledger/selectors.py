@@ -9,8 +9,15 @@ from .verify import Break, EventRow, verify_chain
 def chain_rows(chain: Chain) -> Iterator[EventRow]:
     for e in Event.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000):
         yield EventRow(
-            fonds=chain.fonds, seq=e.seq, prev_hash=e.prev_hash, hash=e.hash, recorded_at=e.recorded_at.isoformat(),
-            actor=e.actor_name, action=e.action, subject_type=e.subject_type, subject_id=e.subject_id,
+            fonds=chain.fonds,
+            seq=e.seq,
+            prev_hash=e.prev_hash,
+            hash=e.hash,
+            recorded_at=e.recorded_at.isoformat(),
+            actor=e.actor_name,
+            action=e.action,
+            subject_type=e.subject_type,
+            subject_id=e.subject_id,
             payload=e.payload,
         )
 

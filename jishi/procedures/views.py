@@ -27,5 +27,11 @@ def procedure_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "procedures/procedure_detail.html",
-        {"version": version, "definition": definition, "counts": definition.counts(), "role_labels": labels},
+        {
+            "version": version,
+            "definition": definition,
+            "counts": definition.counts(),
+            "role_labels": labels,
+            "sources": {s.id: s.title for s in definition.sources},
+        },
     )

@@ -95,6 +95,7 @@ def render_step(
         "waive_form": WaiveForm(),
         "correct_form": CorrectForm(),
         "step_url": _url(batch, step_id, nomination),
+        "sources": {src.id: src.title for src in definition.sources},
     }
     if record is not None:
         confirmed = {c.role: c for c in record.confirmations.filter(revision=record.revision).select_related("user")}
@@ -118,8 +119,8 @@ def render_step(
                 "all_confirmations": record.confirmations.select_related("user").order_by("confirmed_at"),
             }
         )
-        if step.tally and context["tally"] is not None:
-            context["tally_lines"] = {line.nomination_id: line for line in context["tally"].lines.all()}
+        if step.tally:
+            context.update(_tally_form_values(context["tally"], context["candidates"], posted or {}))
     data = record.data if record is not None else {}
     context["field_rows"] = [
         {"f": f, "value": (posted or {}).get(f.id, data.get(f.id, "")), "error": context["field_errors"].get(f.id, "")}
@@ -127,6 +128,22 @@ def render_step(
     ]
     context.update(forms or {})
     return render(request, "selection/step.html", context, status=400 if error or forms else 200)
+
+
+def _tally_form_values(tally: Any, candidates: list[Nomination], posted: dict[str, Any]) -> dict[str, Any]:
+    """What the tally form shows: what was just typed (after an error), else what is stored."""
+    saved = {line.nomination_id: line for line in tally.lines.all()} if tally else {}
+    head = {
+        key: posted.get(key, getattr(tally, key, "") if tally else "") for key in ("due", "present", "valid_ballots")
+    }
+    rows = []
+    for nomination in candidates:
+        line = saved.get(nomination.pk)
+        values = {}
+        for key in ("approve", "oppose", "abstain", "defer"):
+            values[key] = posted.get(f"{key}_{nomination.pk}", getattr(line, key, 0) if line else 0)
+        rows.append({"nomination": nomination, **values})
+    return {"tally_head": head, "tally_rows": rows}
 
 
 @login_required
