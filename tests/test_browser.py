@@ -195,7 +195,8 @@ def test_a_clerk_is_refused_a_skipped_step_and_completes_an_available_one(browse
         (
             "import json; from jishi.selection.models import StepRecord; from jishi.ledger.models import Event;"
             "r = StepRecord.objects.get(step_id='K04', nomination__cadre__name='张明辉');"
-            "print(json.dumps({'status': r.status, 'signers': sorted(r.confirmations.values_list('user__username', flat=True)),"
+            "signers = sorted(r.confirmations.values_list('user__username', flat=True));"
+            "print(json.dumps({'status': r.status, 'signers': signers,"
             "'refused': Event.objects.filter(action='step.refused', payload__contains='Y01').count()}))"
         ),
     )

@@ -139,7 +139,11 @@ def test_a_full_save_names_each_empty_required_field():
 
 
 def test_missing_required_lists_the_labels_of_empty_required_fields_only():
-    assert missing_required(STEP, {"chair": "", "due_members": 0, "sealed": False}) == ["会议日期", "会议形式", "主持人"]
+    assert missing_required(STEP, {"chair": "", "due_members": 0, "sealed": False}) == [
+        "会议日期",
+        "会议形式",
+        "主持人",
+    ]
     assert missing_required(STEP, clean_step_data(STEP, VALID)) == []
 
 

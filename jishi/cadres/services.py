@@ -21,7 +21,8 @@ ID_CHECK = "10X98765432"
 def id_number_valid(value: str) -> bool:
     """GB 11643 citizen ID: 17 digits + ISO 7064 MOD 11-2 check character."""
     value = value.strip().upper()
-    if len(value) != 18 or not value[:17].isdigit():
+    # isascii(): str.isdigit() also accepts full-width and superscript digits.
+    if len(value) != 18 or not (value[:17].isascii() and value[:17].isdigit()):
         return False
     total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS, strict=True))
     return ID_CHECK[total % 11] == value[17]

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .schema import ProcedureDefinition
+from .schema import ProcedureDefinition, cross_reference_errors
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
 
@@ -80,16 +80,26 @@ def parse_text(text: str) -> LoadedDefinition:
     if not isinstance(data, dict):
         raise DefinitionInvalid([DefinitionError(1, "", "文件内容必须是一个映射（键: 值）")])
     try:
-        definition = ProcedureDefinition.model_validate(data)
+        definition = ProcedureDefinition.model_validate(data, context={"defer_cross_references": True})
     except ValidationError as exc:
+        raw = exc.errors()
+        # A list whose only item was invalid also reports "too short"; the item's own error says it all.
+        locs = [tuple(e["loc"]) for e in raw]
         errors = []
-        for err in exc.errors():
+        for err in raw:
             path = tuple(err["loc"])
+            if err["type"] == "too_short" and any(len(o) > len(path) and o[: len(path)] == path for o in locs):
+                continue
             message = _MESSAGES.get(err["type"], err["msg"])
             if err["type"] == "value_error":
                 message = str(err["ctx"].get("error", err["msg"])) if "ctx" in err else err["msg"]
             errors.append(DefinitionError(_node_line(root, path), ".".join(str(p) for p in path), message))
         raise DefinitionInvalid(errors) from exc
+    broken = cross_reference_errors(definition)
+    if broken:
+        raise DefinitionInvalid(
+            [DefinitionError(_node_line(root, path), ".".join(str(p) for p in path), msg) for path, msg in broken]
+        )
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedDefinition(definition=definition, source=text, sha256=digest)
 

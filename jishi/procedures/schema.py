@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from jishi.core.roles import Role
 
@@ -169,48 +169,13 @@ class ProcedureDefinition(_Strict):
     stages: tuple[Stage, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _cross_references(self) -> ProcedureDefinition:
-        errors: list[str] = []
-        source_ids = {s.id for s in self.sources}
-        seen_steps: list[str] = []
-        item_ids: set[str] = set()
-        req_ids: set[str] = set()
-        stage_ids: set[str] = set()
-        for stage in self.stages:
-            if stage.id in stage_ids:
-                errors.append(f"环节编号重复: {stage.id}")
-            stage_ids.add(stage.id)
-            for step in stage.steps:
-                if step.id in seen_steps:
-                    errors.append(f"步骤编号重复: {step.id}")
-                for pre in step.prerequisites or ():
-                    if pre not in seen_steps:
-                        errors.append(f"步骤 {step.id} 的前置步骤 {pre} 不存在或不在它之前")
-                own_items = {i.id for i in step.items}
-                for item in step.items:
-                    if item.id in item_ids:
-                        errors.append(f"纪实项目编号重复: {item.id}")
-                    item_ids.add(item.id)
-                for ref in step.item_refs:
-                    if ref not in item_ids or ref in own_items:
-                        errors.append(f"步骤 {step.id} 引用的纪实项目 {ref} 未在此前步骤中定义")
-                for req in step.requirements:
-                    if req.id in req_ids:
-                        errors.append(f"纪实要求编号重复: {req.id}")
-                    req_ids.add(req.id)
-                    if req.item and req.item not in own_items and req.item not in step.item_refs:
-                        errors.append(f"纪实要求 {req.id} 指向的纪实项目 {req.item} 不属于步骤 {step.id}")
-                for basis in step.basis:
-                    if basis.source not in source_ids:
-                        errors.append(f"步骤 {step.id} 的依据引用了未声明的文件 {basis.source}")
-                field_ids = [f.id for f in step.fields]
-                if len(set(field_ids)) != len(field_ids):
-                    errors.append(f"步骤 {step.id} 的字段编号重复")
-                seen_steps.append(step.id)
-        if seen_steps and self.stages[0].steps[0].prerequisites:
-            errors.append("第一个步骤不能有前置步骤")
+    def _cross_references(self, info: ValidationInfo) -> ProcedureDefinition:
+        # The loader asks to run these checks itself so it can point each error at its line.
+        if info.context and info.context.get("defer_cross_references"):
+            return self
+        errors = cross_reference_errors(self)
         if errors:
-            raise ValueError("；".join(errors))
+            raise ValueError("；".join(message for _, message in errors))
         return self
 
     # Convenience reads used by the engine, views and the `procedure show` command.
@@ -257,3 +222,58 @@ class ProcedureDefinition(_Strict):
             "items": len(self.items()),
             "requirements": len(self.requirements()),
         }
+
+
+Path = tuple[str | int, ...]
+
+
+def cross_reference_errors(definition: ProcedureDefinition) -> list[tuple[Path, str]]:
+    """Broken references between parts of a definition, each with the path of the offending node."""
+    errors: list[tuple[Path, str]] = []
+    source_ids = {s.id for s in definition.sources}
+    seen_steps: list[str] = []
+    item_ids: set[str] = set()
+    req_ids: set[str] = set()
+    stage_ids: set[str] = set()
+    for si, stage in enumerate(definition.stages):
+        if stage.id in stage_ids:
+            errors.append((("stages", si, "id"), f"环节编号重复: {stage.id}"))
+        stage_ids.add(stage.id)
+        for ti, step in enumerate(stage.steps):
+            here: Path = ("stages", si, "steps", ti)
+            if step.id in seen_steps:
+                errors.append(((*here, "id"), f"步骤编号重复: {step.id}"))
+            for pi, pre in enumerate(step.prerequisites or ()):
+                if pre not in seen_steps:
+                    errors.append(((*here, "prerequisites", pi), f"步骤 {step.id} 的前置步骤 {pre} 不存在或不在它之前"))
+            own_items = {i.id for i in step.items}
+            for ii, item in enumerate(step.items):
+                if item.id in item_ids:
+                    errors.append(((*here, "items", ii, "id"), f"纪实项目编号重复: {item.id}"))
+                item_ids.add(item.id)
+            for ri, ref in enumerate(step.item_refs):
+                if ref not in item_ids or ref in own_items:
+                    errors.append(((*here, "item_refs", ri), f"步骤 {step.id} 引用的纪实项目 {ref} 未在此前步骤中定义"))
+            for qi, req in enumerate(step.requirements):
+                if req.id in req_ids:
+                    errors.append(((*here, "requirements", qi, "id"), f"纪实要求编号重复: {req.id}"))
+                req_ids.add(req.id)
+                if req.item and req.item not in own_items and req.item not in step.item_refs:
+                    errors.append(
+                        (
+                            (*here, "requirements", qi, "item"),
+                            f"纪实要求 {req.id} 指向的纪实项目 {req.item} 不属于步骤 {step.id}",
+                        )
+                    )
+            for bi, basis in enumerate(step.basis):
+                if basis.source not in source_ids:
+                    errors.append(
+                        ((*here, "basis", bi, "source"), f"步骤 {step.id} 的依据引用了未声明的文件 {basis.source}")
+                    )
+            field_ids = [f.id for f in step.fields]
+            if len(set(field_ids)) != len(field_ids):
+                errors.append(((*here, "fields"), f"步骤 {step.id} 的字段编号重复"))
+            seen_steps.append(step.id)
+    if definition.stages and definition.stages[0].steps[0].prerequisites:
+        errors.append((("stages", 0, "steps", 0, "prerequisites"), "第一个步骤不能有前置步骤"))
+    return errors

@@ -556,7 +556,7 @@ def step_complete(*, actor: User, record: StepRecord) -> StepRecord:
     )
     with transaction.atomic():
         record = (
-            StepRecord.objects.select_for_update()
+            StepRecord.objects.select_for_update(of=("self",))
             .select_related("batch__org_unit", "batch__procedure", "nomination")
             .get(pk=record.pk)
         )
