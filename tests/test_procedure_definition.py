@@ -315,3 +315,17 @@ def test_procedure_show_prints_the_tree_with_every_step():
 def test_procedure_show_refuses_an_unknown_code():
     with pytest.raises(CommandError, match="找不到流程“nosuch”"):
         call_command("procedure", "show", "nosuch", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_check_refuses_a_rule_the_system_does_not_have(tmp_path, capsys):
+    from django.core.management import CommandError, call_command
+
+    from jishi.procedures.loader import bundled_path
+
+    source = bundled_path("standard").read_text(encoding="utf-8").replace("code: min_value", "code: min_valu", 1)
+    path = tmp_path / "bad_rule.yaml"
+    path.write_text(source, encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("procedure", "check", str(path))
+    assert "K01: min_valu" in capsys.readouterr().err

@@ -19,6 +19,18 @@ def chain_get_or_create(*, fonds: str, algorithm: str = "sha256") -> Chain:
     return chain
 
 
+def fonds_lock(*, fonds: str) -> Chain:
+    """Lock the fonds' chain head for the rest of the transaction.
+
+    Services that derive a sequential number (批次编号, 纪实表编号) take this lock first, so two clerks
+    of one department never compute the same number; the event they append later reuses the lock.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("fonds_lock must be called inside the service's transaction")
+    chain_get_or_create(fonds=fonds)
+    return Chain.objects.select_for_update().get(fonds=fonds)
+
+
 def event_append(
     *,
     fonds: str,

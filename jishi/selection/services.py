@@ -14,7 +14,7 @@ from jishi.accounts.models import OrgUnit, User
 from jishi.cadres.models import Cadre, Position
 from jishi.core.exceptions import ApplicationError
 from jishi.core.roles import ROLE_LABELS, Role
-from jishi.ledger.services import event_append
+from jishi.ledger.services import event_append, fonds_lock
 from jishi.procedures.schema import ItemKind, Scope, Step
 from jishi.procedures.selectors import procedure_version_latest
 
@@ -102,6 +102,7 @@ def batch_create(
     procedure = procedure_version_latest(code=procedure_code)
     now = timezone.now()
     with transaction.atomic():
+        fonds_lock(fonds=org_unit.code)
         year_count = Batch.objects.filter(org_unit=org_unit, created_at__year=now.year).count()
         batch = Batch.objects.create(
             org_unit=org_unit,
@@ -147,6 +148,7 @@ def nomination_add(*, actor: User, batch: Batch, cadre: Cadre, position: Positio
     now = timezone.now()
     try:
         with transaction.atomic():
+            fonds_lock(fonds=batch.org_unit.code)
             count = Nomination.objects.filter(batch=batch).count()
             nomination = Nomination.objects.create(
                 batch=batch,

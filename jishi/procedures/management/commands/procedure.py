@@ -12,6 +12,7 @@ from jishi.procedures.loader import DefinitionInvalid, LoadedDefinition, bundled
 from jishi.procedures.models import ProcedureVersion
 from jishi.procedures.schema import ProcedureDefinition
 from jishi.procedures.services import procedure_version_register
+from jishi.supervision.rules import REGISTRY as RULES
 
 SCOPE_LABEL = {"batch": "批次", "nomination": "人选"}
 
@@ -49,11 +50,22 @@ class Command(BaseCommand):
 
     def _load(self, path: Path) -> LoadedDefinition:
         try:
-            return load_file(path)
+            loaded = load_file(path)
         except DefinitionInvalid as exc:
             for error in exc.errors:
                 self.stderr.write(f"{path}: {error}")
             raise CommandError(f"流程定义文件有 {len(exc.errors)} 处错误") from exc
+        unknown = [
+            f"{step.id}: {rule.code}"
+            for step in loaded.definition.steps()
+            for rule in step.rules
+            if rule.code not in RULES
+        ]
+        if unknown:
+            for entry in unknown:
+                self.stderr.write(f"{path}: 步骤 {entry} 引用了系统中不存在的规则")
+            raise CommandError(f"流程定义文件有 {len(unknown)} 处错误")
+        return loaded
 
     def _definition_for_show(self, code: str) -> ProcedureDefinition:
         stored = ProcedureVersion.objects.filter(code=code).order_by("-loaded_at", "-pk").first()
