@@ -50,6 +50,15 @@ def render_step(
     posted: dict[str, Any] | None = None,
     forms: dict[str, Any] | None = None,
 ) -> HttpResponse:
+    if error is None and forms and any(f.errors for f in forms.values()):
+        # The form may sit in a section this user or state doesn't show; the banner always shows.
+        messages_list = [
+            f"{f.fields[name].label}：{m}" if name in f.fields else str(m)
+            for f in forms.values()
+            for name, errs in f.errors.items()
+            for m in errs
+        ]
+        error = ApplicationError("提交的内容有误：" + "；".join(messages_list), code="invalid_form")
     definition = batch.procedure.definition
     try:
         step = definition.step(step_id)
