@@ -20,7 +20,7 @@ from jishi.procedures.loader import bundled_path, load_file
 from jishi.procedures.services import procedure_version_register
 
 from .models import Batch
-from .services import batch_create, nomination_add, nomination_drop
+from .services import batch_create, nomination_add, nomination_drop, step_waive
 from .walk import walk
 
 DEMO_PASSWORD = "jishi-demo-2026"
@@ -125,6 +125,25 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> dict[str, An
         second = nomination_add(actor=clerk, batch=done, cadre=cadres[1], position=positions[0])
     walk(batch=done, actor=clerk, signers=signers, stop=lambda step_id, n: step_id == "K01")
     nomination_drop(actor=clerk, nomination=second, reason="经部务会研究，未确定为考察对象（差额推荐未入选）。")
+    walk(batch=done, actor=clerk, signers=signers, stop=lambda step_id, n: step_id in ("Y03", "Y04"))
+    leader = User.objects.get(username="nj_leader")
+    first = done.nominations.get(status="active")
+    step_waive(
+        actor=leader,
+        batch=done,
+        step_id="Y03",
+        nomination=first,
+        reason="拟任人选为中共党员，不适用本步骤",
+        legal_basis="2014《条例》第三十四条第三款（非中共党员拟任人选征求统战部门意见）",
+    )
+    step_waive(
+        actor=leader,
+        batch=done,
+        step_id="Y04",
+        nomination=first,
+        reason="拟任职位不属于双重管理职位",
+        legal_basis="2014《条例》第三十四条第四款（双重管理干部征求协管方意见）",
+    )
     walk(batch=done, actor=clerk, signers=signers)
 
     progress("办理一个进行到考察环节的调整批次 …")

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+
+from jishi.accounts.models import RoleAssignment
+from jishi.cadres.models import Cadre, Position
+from jishi.core.roles import Role
+from jishi.ledger.models import Chain
+from jishi.ledger.selectors import chain_verify
+from jishi.selection import demo, selectors
+from jishi.selection.models import Batch
+
+
+@pytest.mark.django_db
+def test_the_demo_has_what_make_run_promises():
+    demo.seed()
+    assert Cadre.objects.count() == 30
+    assert Position.objects.filter(filled__lt=models_quota()).exists()
+    city_roles = set(RoleAssignment.objects.filter(org_unit__code="J001").values_list("role", flat=True))
+    assert city_roles == {r.value for r in Role}
+    finished, running = Batch.objects.get(number__endswith="-001"), Batch.objects.get(number__endswith="-002")
+    assert selectors.batch_summary(finished)["finished"] is True
+    assert finished.records.filter(status="waived").count() == 2
+    assert finished.nominations.filter(status="dropped").count() == 1
+    assert selectors.batch_summary(running) == {"stage": "考察", "finished": False, "active": 3, "total": 3}
+    for chain in Chain.objects.all():
+        assert chain_verify(chain) is None, chain.fonds
+    assert demo.demo_exists()
+
+
+def models_quota():
+    from django.db.models import F
+
+    return F("quota")
