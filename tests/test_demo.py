@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db.models import F
 
 from jishi.accounts.models import RoleAssignment
 from jishi.cadres.models import Cadre, Position
@@ -15,7 +16,7 @@ from jishi.selection.models import Batch
 def test_the_demo_has_what_make_run_promises():
     demo.seed()
     assert Cadre.objects.count() == 30
-    assert Position.objects.filter(filled__lt=models_quota()).exists()
+    assert Position.objects.filter(filled__lt=F("quota")).exists()
     city_roles = set(RoleAssignment.objects.filter(org_unit__code="J001").values_list("role", flat=True))
     assert city_roles == {r.value for r in Role}
     finished, running = Batch.objects.get(number__endswith="-001"), Batch.objects.get(number__endswith="-002")
@@ -26,9 +27,3 @@ def test_the_demo_has_what_make_run_promises():
     for chain in Chain.objects.all():
         assert chain_verify(chain) is None, chain.fonds
     assert demo.demo_exists()
-
-
-def models_quota():
-    from django.db.models import F
-
-    return F("quota")
