@@ -127,12 +127,12 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> dict[str, An
     nomination_drop(actor=clerk, nomination=second, reason="经部务会研究，未确定为考察对象（差额推荐未入选）。")
     walk(batch=done, actor=clerk, signers=signers, stop=lambda step_id, n: step_id in ("Y03", "Y04"))
     leader = User.objects.get(username="nj_leader")
-    first = done.nominations.get(status="active")
+    appointed = done.nominations.get(status="active")
     step_waive(
         actor=leader,
         batch=done,
         step_id="Y03",
-        nomination=first,
+        nomination=appointed,
         reason="拟任人选为中共党员，不适用本步骤",
         legal_basis="2014《条例》第三十四条第三款（非中共党员拟任人选征求统战部门意见）",
     )
@@ -140,7 +140,7 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> dict[str, An
         actor=leader,
         batch=done,
         step_id="Y04",
-        nomination=first,
+        nomination=appointed,
         reason="拟任职位不属于双重管理职位",
         legal_basis="2014《条例》第三十四条第四款（双重管理干部征求协管方意见）",
     )

@@ -66,6 +66,13 @@ def _step(batch: Batch, step_id: str) -> Step:
         raise ApplicationError(f"流程中没有编号为“{step_id}”的步骤。", code="unknown_step") from None
 
 
+def _worker_step(actor: User, batch: Batch, step_id: str) -> Step:
+    """The step, provided the actor is one of its responsible people in the batch's department."""
+    step = _step(batch, step_id)
+    perms.require(perms.can_work_on_step(actor, batch, step.responsible_roles), "您不是该步骤的责任人，不能办理。")
+    return step
+
+
 def _require_open(record: StepRecord) -> None:
     if record.status != RecordStatus.IN_PROGRESS:
         raise ApplicationError(
@@ -260,8 +267,7 @@ def _target(batch: Batch, step: Step, nomination: Nomination | None) -> None:
 
 def step_start(*, actor: User, batch: Batch, step_id: str, nomination: Nomination | None = None) -> StepRecord:
     """Open the record of a step — allowed only when its prerequisites are complete."""
-    step = _step(batch, step_id)
-    perms.require(perms.can_work_on_step(actor, batch, step.responsible_roles), "您不是该步骤的责任人，不能办理。")
+    step = _worker_step(actor, batch, step_id)
     _target(batch, step, nomination)
     if current_record(batch, step_id, nomination) is not None:
         raise ApplicationError("该步骤已经开始办理。", code="already_started")
@@ -291,10 +297,7 @@ def _bump(record: StepRecord) -> None:
 
 def step_save(*, actor: User, record: StepRecord, data: dict[str, str]) -> StepRecord:
     """Save the step's structured fields. Saving invalidates earlier confirmations (new revision)."""
-    step = _step(record.batch, record.step_id)
-    perms.require(
-        perms.can_work_on_step(actor, record.batch, step.responsible_roles), "您不是该步骤的责任人，不能办理。"
-    )
+    step = _worker_step(actor, record.batch, record.step_id)
     _require_open(record)
     cleaned = clean_step_data(step, data)
     with transaction.atomic():
@@ -312,10 +315,7 @@ def step_save(*, actor: User, record: StepRecord, data: dict[str, str]) -> StepR
 
 def tally_save(*, actor: User, record: StepRecord, tally: TallyInput) -> VoteTally:
     """Save attendance and votes per candidate (应到、实到、有效票; 同意/不同意/弃权/缓议)."""
-    step = _step(record.batch, record.step_id)
-    perms.require(
-        perms.can_work_on_step(actor, record.batch, step.responsible_roles), "您不是该步骤的责任人，不能办理。"
-    )
+    step = _worker_step(actor, record.batch, record.step_id)
     _require_open(record)
     if step.tally is None:
         raise ApplicationError("该步骤没有计票内容。", code="no_tally")
@@ -380,10 +380,7 @@ def notebook_entry_add(
     content: str,
 ) -> NotebookEntry:
     """Add an entry of the 纪实专用笔记本 (time, place, participants, content, recorder)."""
-    step = _step(record.batch, record.step_id)
-    perms.require(
-        perms.can_work_on_step(actor, record.batch, step.responsible_roles), "您不是该步骤的责任人，不能办理。"
-    )
+    _worker_step(actor, record.batch, record.step_id)
     _require_open(record)
     _check_item(record, item_id)
     if kind not in NotebookKind.values:
@@ -437,10 +434,7 @@ def material_register(
     upload: Any = None,
 ) -> Material:
     """Register a documentation material; an attached file is stored by its sha256, which the ledger keeps."""
-    step = _step(record.batch, record.step_id)
-    perms.require(
-        perms.can_work_on_step(actor, record.batch, step.responsible_roles), "您不是该步骤的责任人，不能办理。"
-    )
+    _worker_step(actor, record.batch, record.step_id)
     _require_open(record)
     if not item_id:
         raise ApplicationError("请选择材料对应的纪实项目。", code="required")
@@ -552,10 +546,7 @@ def rule_findings(record: StepRecord) -> list[Any]:
 
 def step_complete(*, actor: User, record: StepRecord) -> StepRecord:
     """Close the step: every required field, item and signature present, no blocking rule broken."""
-    step = _step(record.batch, record.step_id)
-    perms.require(
-        perms.can_work_on_step(actor, record.batch, step.responsible_roles), "您不是该步骤的责任人，不能办理。"
-    )
+    _worker_step(actor, record.batch, record.step_id)
     with transaction.atomic():
         record = (
             StepRecord.objects.select_for_update(of=("self",))
