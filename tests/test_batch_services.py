@@ -93,3 +93,25 @@ def test_dropping_records_the_step_the_person_had_reached(world: World, batch: B
     nomination_drop(actor=world.alice, nomination=nomination, reason="考察中发现不宜提拔的情况")
     nomination.refresh_from_db()
     assert nomination.dropped_at_step == "K04"
+
+
+def test_a_person_whose_whole_process_is_finished_cannot_be_dropped(world: World, batch: Batch):
+    walk(batch=batch, actor=world.alice, signers=world.signers(), stop=lambda step_id, n: step_id == "Y04")
+    for nomination in batch.nominations.all():
+        from jishi.selection.services import step_waive
+
+        step_waive(
+            actor=world.carol,
+            batch=batch,
+            step_id="Y04",
+            nomination=nomination,
+            reason="非双重管理干部",
+            legal_basis="2014《条例》第三十四条",
+        )
+    walk(batch=batch, actor=world.alice, signers=world.signers())
+    nomination = batch.nominations.first()
+    assert nomination is not None
+    with pytest.raises(ApplicationError, match="全部程序已经办结"):
+        nomination_drop(actor=world.alice, nomination=nomination, reason="误操作")
+    nomination.refresh_from_db()
+    assert nomination.is_active

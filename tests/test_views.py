@@ -175,3 +175,12 @@ def test_the_identity_number_is_masked_and_hidden_from_roles_without_need(world:
     assert "511002********0015" in clerk_page and "511002198205120015" not in clerk_page
     archivist_page = _client(world.frank).get(reverse("cadre_detail", args=[cadre.pk])).content.decode()
     assert "无权查看" in archivist_page and "0015" not in archivist_page
+
+
+def test_the_timeline_shows_who_completed_batch_steps_too(world: World, batch: Batch):
+    walk(batch=batch, actor=world.alice, signers=world.signers(), stop=lambda s, n: s == "D03")
+    nomination = batch.nominations.first()
+    assert nomination is not None
+    body = _client(world.alice).get(reverse("nomination_detail", args=[nomination.pk])).content.decode()
+    d01_row = body.split("D01 ")[1].split("</tr>")[0]
+    assert "王建国" in d01_row and "李晓红" in d01_row

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from jishi.accounts import permissions as perms
 from jishi.accounts.models import User
@@ -173,13 +173,24 @@ def todos_for_user(user: User) -> list[Todo]:
     return todos
 
 
+def nomination_finished(nomination: Nomination) -> bool:
+    """Every step done for this person (their own steps and the batch's)."""
+    definition = nomination.batch.procedure.definition
+    state = batch_state(nomination.batch)
+    return all(
+        transitions.cell_state(definition, state, step.id, nomination.pk)
+        in (transitions.Cell.DONE, transitions.Cell.WAIVED)
+        for step in definition.steps()
+    )
+
+
 def timeline(nomination: Nomination) -> list[dict[str, Any]]:
     """The person's whole process: batch steps and own steps in procedure order, with records."""
     batch = nomination.batch
     definition = batch.procedure.definition
     state = batch_state(batch)
     all_records = list(
-        batch.records.filter(nomination__in=[None, nomination])
+        batch.records.filter(Q(nomination__isnull=True) | Q(nomination=nomination))
         .select_related("completed_by", "started_by")
         .prefetch_related("confirmations__user")
         .order_by("id")

@@ -18,7 +18,7 @@ from jishi.ledger.services import event_append, fonds_lock
 from jishi.procedures.schema import ItemKind, Scope, Step
 from jishi.procedures.selectors import procedure_version_latest
 
-from . import materials, transitions
+from . import materials, selectors, transitions
 from .models import (
     Batch,
     BatchKind,
@@ -190,6 +190,10 @@ def nomination_drop(*, actor: User, nomination: Nomination, reason: str) -> Nomi
     reason = _text(reason, "退出原因")
     if not nomination.is_active:
         raise ApplicationError("该人选已经退出。", code="already_dropped")
+    if selectors.nomination_finished(nomination):
+        raise ApplicationError(
+            "该人选的全部程序已经办结，不能再退出；如需免职或撤销任职，应另行启动程序。", code="finished"
+        )
     definition = batch.procedure.definition
     state = batch_state(batch)
     open_steps = [

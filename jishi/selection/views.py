@@ -89,7 +89,9 @@ def nomination_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "batch": nomination.batch,
         "timeline": selectors.timeline(nomination),
         "drop_form": DropForm()
-        if nomination.is_active and perms.can_manage_batch(request.user, nomination.batch)
+        if nomination.is_active
+        and perms.can_manage_batch(request.user, nomination.batch)
+        and not selectors.nomination_finished(nomination)
         else None,
     }
     return render(request, "selection/nomination_detail.html", context)
