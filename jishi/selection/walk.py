@@ -47,6 +47,13 @@ def sample_values(step: Step, base: dt.date) -> dict[str, str]:
     return values
 
 
+def _notebook_kind(item_name: str) -> str:
+    for word, kind in (("谈话", "talk"), ("会议", "meeting"), ("征求", "soliciting"), ("方案", "proposal")):
+        if word in item_name:
+            return kind
+    return "hearing"
+
+
 def walk_step(
     *,
     batch: Batch,
@@ -77,7 +84,7 @@ def walk_step(
                 actor=actor,
                 record=record,
                 item_id=item.id,
-                kind="hearing",
+                kind=_notebook_kind(item.name),
                 occurred_at=timezone.now() - dt.timedelta(hours=1),
                 place="组织部会议室",
                 participants=f"{actor.get_full_name()} 等",
