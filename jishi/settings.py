@@ -160,6 +160,12 @@ MEDIA_ROOT = Path(os.environ.get("JISHI_MEDIA_ROOT", VAR_DIR / "materials"))
 MATERIAL_MAX_BYTES = envint("JISHI_MATERIAL_MAX_BYTES", str(20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MATERIAL_MAX_BYTES + 1024 * 1024
 
+# Ledger: a signed Merkle checkpoint every N events of a chain (0 = only on demand / schedule),
+# and the scrypt cost (2**N) protecting personal signing keys under the signing PIN.
+LEDGER_CHECKPOINT_EVERY = envint("JISHI_LEDGER_CHECKPOINT_EVERY", "100")
+SIGNING_SCRYPT_N_LOG2 = envint("JISHI_SIGNING_SCRYPT_N_LOG2", "15")
+SIGNING_MAX_PIN_FAILURES = 5
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("JISHI_SESSION_SECONDS", str(8 * 3600))
 SESSION_COOKIE_SECURE = envbool("JISHI_SECURE_COOKIES", "false")

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("jishi.selection.urls")),
     path("cadres/", include("jishi.cadres.urls")),
     path("procedures/", include("jishi.procedures.urls")),
+    path("ledger/", include("jishi.supervision.urls")),
 ]

@@ -4,3 +4,11 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jishi.settings")
 application = get_wsgi_application()
+
+if os.environ.get("JISHI_ENV") == "production":
+    # Refuse to serve as a role that could rewrite the ledger (docs/deploy.md, "Two database roles").
+    from django.db import connection
+
+    from jishi.ledger.dbroles import refuse_privileged_connection
+
+    refuse_privileged_connection(connection)

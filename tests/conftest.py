@@ -12,6 +12,7 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "materials"
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SIGNING_SCRYPT_N_LOG2 = 10  # the cheapest cost signing accepts; production uses 2**15
 
 
 @pytest.fixture

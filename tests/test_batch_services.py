@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from jishi.core.exceptions import ApplicationError, PermissionDenied
-from jishi.core.testing import World
+from jishi.core.testing import SIGNING_PIN, World
 from jishi.ledger.models import Event
 from jishi.selection.models import Batch, Nomination
 from jishi.selection.services import batch_create, nomination_add, nomination_drop
@@ -79,7 +79,13 @@ def test_an_outsider_cannot_drop_a_nomination(world: World, batch: Batch):
 
 
 def test_no_nomination_can_be_added_once_inspection_targets_are_fixed(world: World, batch: Batch):
-    walk(batch=batch, actor=world.alice, signers=world.signers(), stop=lambda step_id, n: step_id == "K01")
+    walk(
+        batch=batch,
+        actor=world.alice,
+        signers=world.signers(),
+        pin=SIGNING_PIN,
+        stop=lambda step_id, n: step_id == "K01",
+    )
     assert batch.records.get(step_id="T07").status == "completed"
     with pytest.raises(ApplicationError, match="不能再增加人选"):
         nomination_add(actor=world.alice, batch=batch, cadre=world.cadres[3], position=world.positions[1])
@@ -87,7 +93,13 @@ def test_no_nomination_can_be_added_once_inspection_targets_are_fixed(world: Wor
 
 
 def test_dropping_records_the_step_the_person_had_reached(world: World, batch: Batch):
-    walk(batch=batch, actor=world.alice, signers=world.signers(), stop=lambda step_id, n: step_id == "K04")
+    walk(
+        batch=batch,
+        actor=world.alice,
+        signers=world.signers(),
+        pin=SIGNING_PIN,
+        stop=lambda step_id, n: step_id == "K04",
+    )
     nomination = batch.nominations.order_by("id").last()
     assert nomination is not None
     nomination_drop(actor=world.alice, nomination=nomination, reason="考察中发现不宜提拔的情况")
@@ -96,7 +108,13 @@ def test_dropping_records_the_step_the_person_had_reached(world: World, batch: B
 
 
 def test_a_person_whose_whole_process_is_finished_cannot_be_dropped(world: World, batch: Batch):
-    walk(batch=batch, actor=world.alice, signers=world.signers(), stop=lambda step_id, n: step_id == "Y04")
+    walk(
+        batch=batch,
+        actor=world.alice,
+        signers=world.signers(),
+        pin=SIGNING_PIN,
+        stop=lambda step_id, n: step_id == "Y04",
+    )
     for nomination in batch.nominations.all():
         from jishi.selection.services import step_waive
 
@@ -108,7 +126,7 @@ def test_a_person_whose_whole_process_is_finished_cannot_be_dropped(world: World
             reason="非双重管理干部",
             legal_basis="2014《条例》第三十四条",
         )
-    walk(batch=batch, actor=world.alice, signers=world.signers())
+    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
     nomination = batch.nominations.first()
     assert nomination is not None
     with pytest.raises(ApplicationError, match="全部程序已经办结"):

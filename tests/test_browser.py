@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "jishi-demo-2026"
+PIN = "739146"
 
 
 def _require_chromium() -> None:
@@ -175,6 +176,7 @@ def test_a_clerk_is_refused_a_skipped_step_and_completes_an_available_one(browse
     clerk.fill("textarea[name=content]", "逐人谈话，谈话对象对张明辉同志德才表现评价较好。")
     clerk.click("form[action*=notebook] button[type=submit]")
     expect(clerk.locator("body")).to_contain_text("纪实笔记已记录")
+    clerk.fill("input.pin[data-role=clerk]", PIN)
     clerk.click("button[data-role=clerk]")
     expect(clerk.locator("body")).to_contain_text("已确认签字")
     expect(clerk.locator("#complete-step")).to_be_disabled()  # the section head has not signed yet
@@ -182,6 +184,7 @@ def test_a_clerk_is_refused_a_skipped_step_and_completes_an_available_one(browse
 
     head = _login(browser, base_url, "nj_head")
     head.click("tr:has-text('张明辉'):has-text('K04') >> text=打开")
+    head.fill("input.pin[data-role=section_head]", PIN)
     head.click("button[data-role=section_head]")
     expect(head.locator("body")).to_contain_text("已确认签字")
 

@@ -3,7 +3,7 @@ one nomination is dropped during 考察."""
 
 from __future__ import annotations
 
-from jishi.core.testing import World
+from jishi.core.testing import SIGNING_PIN, World
 from jishi.ledger.models import Chain, Event
 from jishi.ledger.selectors import chain_verify
 from jishi.selection import selectors
@@ -17,12 +17,12 @@ def test_a_batch_goes_from_motion_to_appointment_with_one_person_dropped_during_
     signers = world.signers()
     dropped, kept_a, kept_b = batch.nominations.order_by("-id")[0], *batch.nominations.order_by("id")[:2]
 
-    walk(batch=batch, actor=world.alice, signers=signers, stop=lambda s, n: s == "K07")
+    walk(batch=batch, actor=world.alice, signers=signers, pin=SIGNING_PIN, stop=lambda s, n: s == "K07")
     assert selectors.batch_summary(batch)["stage"] == "考察"
     nomination_drop(actor=world.bob, nomination=dropped, reason="考察中反映问题经核实，不宜提拔")
 
     # 杨帆's own 考察 step is now closed to everyone; the other two go on.
-    walk(batch=batch, actor=world.alice, signers=signers, stop=lambda s, n: s == "Y04")
+    walk(batch=batch, actor=world.alice, signers=signers, pin=SIGNING_PIN, stop=lambda s, n: s == "Y04")
     for nomination in (kept_a, kept_b):  # neither is dual-managed: 协管方意见 does not apply
         step_waive(
             actor=world.carol,
@@ -32,7 +32,7 @@ def test_a_batch_goes_from_motion_to_appointment_with_one_person_dropped_during_
             reason="该同志不属于双重管理干部",
             legal_basis="2014《条例》第三十四条",
         )
-    walk(batch=batch, actor=world.alice, signers=signers)
+    walk(batch=batch, actor=world.alice, signers=signers, pin=SIGNING_PIN)
 
     state = selectors.batch_state(batch)
     steps = definition.steps()

@@ -28,11 +28,14 @@ def _append(n: int, fonds: str = "T001") -> list[Event]:
 @pytest.mark.django_db
 def test_it_chains_each_event_to_the_previous_one():
     events = _append(3)
-    assert [e.seq for e in events] == [1, 2, 3]
+    assert [e.seq for e in events] == [2, 3, 4]  # seq 1 is the chain's genesis event
+    genesis = Event.objects.get(chain__fonds="T001", seq=1)
+    assert genesis.action == "chain.genesis" and '"algorithm":"sha256"' in genesis.payload
+    assert events[0].prev_hash == genesis.hash
     assert events[1].prev_hash == events[0].hash
     assert events[2].prev_hash == events[1].hash
     chain = Chain.objects.get(fonds="T001")
-    assert chain.seq == 3 and chain.head_hash == events[2].hash
+    assert chain.seq == 4 and chain.head_hash == events[2].hash
     assert chain_verify(chain) is None
 
 
@@ -40,8 +43,9 @@ def test_it_chains_each_event_to_the_previous_one():
 def test_it_keeps_one_chain_per_fonds():
     _append(2, "T001")
     _append(1, "T002")
-    assert Chain.objects.get(fonds="T002").seq == 1
-    assert Event.objects.get(chain__fonds="T002").prev_hash == "0" * 64
+    assert Chain.objects.get(fonds="T002").seq == 2
+    assert Event.objects.get(chain__fonds="T002", seq=1).prev_hash == "0" * 64
+    assert Chain.objects.get(fonds="T001").seq == 3
 
 
 @pytest.mark.django_db
@@ -86,7 +90,7 @@ def test_the_orm_cannot_delete_events_either():
     _append(2)
     with pytest.raises(DatabaseError), transaction.atomic():
         Event.objects.all().delete()
-    assert Event.objects.count() == 2
+    assert Event.objects.count() == 3
 
 
 @pytest.mark.django_db

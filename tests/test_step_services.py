@@ -8,10 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from jishi.core.exceptions import ApplicationError, PermissionDenied
-from jishi.core.testing import World
+from jishi.core.storage import path_for
+from jishi.core.testing import SIGNING_PIN, World
 from jishi.ledger.models import Event
 from jishi.selection import services
-from jishi.selection.materials import path_for
 from jishi.selection.models import Batch, StepRecord
 from jishi.selection.step_input import TallyInput
 from jishi.selection.walk import sample_values, walk, walk_step
@@ -66,7 +66,7 @@ def test_a_nomination_step_waits_for_the_batch_steps_before_it(world: World, bat
 
 
 def test_a_nomination_step_needs_a_nomination(world: World, batch: Batch):
-    walk(batch=batch, actor=world.alice, signers=world.signers(), stop=lambda s, n: s == "D06")
+    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "D06")
     with pytest.raises(ApplicationError, match="按人选逐一办理"):
         services.step_start(actor=world.alice, batch=batch, step_id="D06")
 
@@ -83,7 +83,7 @@ def test_a_county_clerk_cannot_touch_a_city_batch(world: World, batch: Batch):
     with pytest.raises(PermissionDenied):
         services.step_save(actor=world.grace, record=record, data={"held_on": "2026-01-05"})
     with pytest.raises(PermissionDenied):
-        services.step_confirm(actor=world.grace, record=record, role="clerk")
+        services.step_confirm(actor=world.grace, record=record, role="clerk", pin=SIGNING_PIN)
     assert not record.confirmations.exists()
 
 
@@ -109,8 +109,8 @@ def test_it_completes_when_everything_is_on_record_and_signed(world: World, batc
     step = batch.procedure.definition.step("D01")
     services.step_save(actor=world.alice, record=record, data=sample_values(step, dt.date(2026, 1, 5)))
     _notebook(world, record)
-    services.step_confirm(actor=world.alice, record=record, role="clerk")
-    services.step_confirm(actor=world.bob, record=record, role="section_head")
+    services.step_confirm(actor=world.alice, record=record, role="clerk", pin=SIGNING_PIN)
+    services.step_confirm(actor=world.bob, record=record, role="section_head", pin=SIGNING_PIN)
     before = _events()
     services.step_complete(actor=world.alice, record=record)
     record.refresh_from_db()
@@ -127,8 +127,8 @@ def test_changing_the_content_after_a_signature_requires_signing_again(world: Wo
     values = sample_values(step, dt.date(2026, 1, 5))
     services.step_save(actor=world.alice, record=record, data=values)
     _notebook(world, record)
-    services.step_confirm(actor=world.alice, record=record, role="clerk")
-    services.step_confirm(actor=world.bob, record=record, role="section_head")
+    services.step_confirm(actor=world.alice, record=record, role="clerk", pin=SIGNING_PIN)
+    services.step_confirm(actor=world.bob, record=record, role="section_head", pin=SIGNING_PIN)
     services.step_save(actor=world.alice, record=record, data={**values, step.fields[0].id: "2026-01-06"})
     record.refresh_from_db()
     assert "待干部科长确认签字" in services.completion_problems(record)
@@ -139,12 +139,12 @@ def test_changing_the_content_after_a_signature_requires_signing_again(world: Wo
 def test_only_a_holder_of_the_role_can_confirm_in_it(world: World, batch: Batch):
     record = _first(batch, world)
     with pytest.raises(PermissionDenied):
-        services.step_confirm(actor=world.alice, record=record, role="section_head")
+        services.step_confirm(actor=world.alice, record=record, role="section_head", pin=SIGNING_PIN)
     with pytest.raises(ApplicationError, match="不是本步骤的签字责任人"):
-        services.step_confirm(actor=world.dave, record=record, role="discipline")
-    services.step_confirm(actor=world.bob, record=record, role="section_head")
+        services.step_confirm(actor=world.dave, record=record, role="discipline", pin=SIGNING_PIN)
+    services.step_confirm(actor=world.bob, record=record, role="section_head", pin=SIGNING_PIN)
     with pytest.raises(ApplicationError, match="已确认过"):
-        services.step_confirm(actor=world.bob, record=record, role="section_head")
+        services.step_confirm(actor=world.bob, record=record, role="section_head", pin=SIGNING_PIN)
     assert record.confirmations.count() == 1
 
 
@@ -168,7 +168,7 @@ def test_a_notebook_entry_cannot_be_dated_in_the_future(world: World, batch: Bat
 
 
 def test_a_material_file_is_stored_by_its_hash_and_the_hash_goes_on_the_ledger(world: World, batch: Batch):
-    walk(batch=batch, actor=world.alice, signers=world.signers(), stop=lambda s, n: s == "D03")
+    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "D03")
     record = services.step_start(actor=world.alice, batch=batch, step_id="D03")
     item = batch.procedure.definition.items_of("D03")[0]
     content = b"%PDF-1.4 adjustment proposal"
@@ -202,7 +202,7 @@ def test_a_mandatory_step_cannot_be_waived(world: World, batch: Batch):
 
 
 def test_only_a_department_leader_can_waive_a_conditional_step(world: World, batch: Batch):
-    walk(batch=batch, actor=world.alice, signers=world.signers(), stop=lambda s, n: s == "D05")
+    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "D05")
     with pytest.raises(PermissionDenied):
         services.step_waive(actor=world.alice, batch=batch, step_id="D05", reason="无事前报告事项", legal_basis="x")
     record = services.step_waive(
@@ -225,7 +225,9 @@ def test_a_waiver_cannot_jump_ahead_either(world: World, batch: Batch):
 
 
 def test_a_correction_is_a_new_record_naming_the_old_one(world: World, batch: Batch):
-    record = walk_step(batch=batch, step_id="D01", nomination=None, actor=world.alice, signers=world.signers())
+    record = walk_step(
+        batch=batch, step_id="D01", nomination=None, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN
+    )
     field = next(f for f in batch.procedure.definition.step("D01").fields if f.type == "date")
     with pytest.raises(PermissionDenied):
         services.step_correct(actor=world.alice, record=record, reason="笔误", data={field.id: "2026-03-02"})
@@ -244,13 +246,15 @@ def test_a_correction_is_a_new_record_naming_the_old_one(world: World, batch: Ba
 
 
 def test_a_completed_record_cannot_be_edited(world: World, batch: Batch):
-    record = walk_step(batch=batch, step_id="D01", nomination=None, actor=world.alice, signers=world.signers())
+    record = walk_step(
+        batch=batch, step_id="D01", nomination=None, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN
+    )
     with pytest.raises(ApplicationError, match="已办结"):
         services.step_save(actor=world.alice, record=record, data={})
 
 
 def test_tally_attendance_below_two_thirds_blocks_completion(world: World, batch: Batch):
-    walk(batch=batch, actor=world.alice, signers=world.signers(), stop=lambda s, n: s == "T04")
+    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "T04")
     record = services.step_start(actor=world.alice, batch=batch, step_id="T04")
     lines = {n.pk: (3, 1, 1, 0) for n in services.tally_candidates(record)}
     services.tally_save(
@@ -271,6 +275,6 @@ def test_every_service_call_appends_exactly_one_event(world: World, batch: Batch
     counts.append(_events())
     _notebook(world, record)
     counts.append(_events())
-    services.step_confirm(actor=world.alice, record=record, role="clerk")
+    services.step_confirm(actor=world.alice, record=record, role="clerk", pin=SIGNING_PIN)
     counts.append(_events())
     assert [b - a for a, b in itertools.pairwise(counts)] == [1, 1, 1]

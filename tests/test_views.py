@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from jishi.core.testing import World
+from jishi.core.testing import SIGNING_PIN, World
 from jishi.ledger.models import Event
 from jishi.selection.models import Batch, VoteTally
 from jishi.selection.walk import walk
@@ -105,7 +105,7 @@ def test_a_bad_date_is_shown_on_the_form_and_nothing_is_saved(world: World, batc
 
 
 def test_a_tally_with_more_present_than_due_is_refused(world: World, batch: Batch):
-    walk(batch=batch, actor=world.alice, signers=world.signers(), stop=lambda s, n: s == "T04")
+    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "T04")
     client = _client(world.alice)
     client.post(reverse("step_start_batch", args=[batch.pk, "T04"]))
     record = batch.records.get(step_id="T04")
@@ -178,7 +178,7 @@ def test_the_identity_number_is_masked_and_hidden_from_roles_without_need(world:
 
 
 def test_the_timeline_shows_who_completed_batch_steps_too(world: World, batch: Batch):
-    walk(batch=batch, actor=world.alice, signers=world.signers(), stop=lambda s, n: s == "D03")
+    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "D03")
     nomination = batch.nominations.first()
     assert nomination is not None
     body = _client(world.alice).get(reverse("nomination_detail", args=[nomination.pk])).content.decode()

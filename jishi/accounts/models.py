@@ -27,6 +27,8 @@ class User(AbstractUser):
 
     full_name = models.CharField("姓名", max_length=50, blank=True)
     title = models.CharField("职务", max_length=100, blank=True)
+    pin_failures = models.PositiveSmallIntegerField("签名口令连续错误次数", default=0)
+    signing_locked = models.BooleanField("签名已锁定", default=False)
 
     class Meta:
         verbose_name = "用户"
@@ -83,3 +85,35 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.org_unit} · {self.get_role_display()}"
+
+
+class KeyStatus(models.TextChoices):
+    ACTIVE = "active", "有效"
+    RETIRED = "retired", "已更换"
+    REVOKED = "revoked", "已吊销"
+
+
+class SigningKey(models.Model):
+    """个人签名密钥 — a user's Ed25519 key; the private half is sealed under the user's signing PIN."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="signing_keys", verbose_name="用户")
+    key_id = models.CharField("密钥标识", max_length=16, unique=True)
+    public_key = models.CharField("公钥", max_length=64)
+    sealed_private_key = models.TextField("加密私钥")
+    status = models.CharField("状态", max_length=10, choices=KeyStatus.choices, default=KeyStatus.ACTIVE)
+    created_at = models.DateTimeField("启用时间")
+    ended_at = models.DateTimeField("停用时间", null=True, blank=True)
+    end_reason = models.CharField("停用原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "个人签名密钥"
+        verbose_name_plural = "个人签名密钥"
+        ordering = ["user", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="active"), name="accounts_signingkey_one_active_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.key_id}"

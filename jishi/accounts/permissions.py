@@ -102,6 +102,20 @@ def can_correct(user: User, batch: Batch) -> bool:
     return has_role(user, batch.org_unit, CORRECT_ROLES)
 
 
+VERIFY_ROLES = frozenset({Role.SUPERVISION, Role.DISCIPLINE, Role.DEPT_LEADER, Role.ARCHIVIST})
+
+
+def verifiable_units(user: User) -> list[OrgUnit]:
+    """Units whose ledger the user may verify: 干部监督、纪检监察、部领导、档案管理员, and units below."""
+    units: dict[int, OrgUnit] = {}
+    for ra in RoleAssignment.objects.filter(user=user, role__in=[r.value for r in VERIFY_ROLES]).select_related(
+        "org_unit"
+    ):
+        for unit in ra.org_unit.descendants_and_self():
+            units[unit.pk] = unit
+    return sorted(units.values(), key=lambda u: u.code)
+
+
 def can_view_cadre(user: User, cadre: Cadre) -> bool:
     return can_view_unit(user, cadre.org_unit)
 

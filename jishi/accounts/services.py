@@ -6,20 +6,34 @@ from django.db import IntegrityError, transaction
 
 from jishi.core.exceptions import ApplicationError
 from jishi.core.roles import Role
-from jishi.ledger.services import event_append
+from jishi.ledger.hashing import ALGORITHMS
+from jishi.ledger.models import Chain
+from jishi.ledger.services import chain_create, event_append
 
 from .models import OrgUnit, RoleAssignment, User
 
 
 def org_unit_create(
-    *, actor: User | None, code: str, name: str, short_name: str = "", parent: OrgUnit | None = None
+    *,
+    actor: User | None,
+    code: str,
+    name: str,
+    short_name: str = "",
+    parent: OrgUnit | None = None,
+    hash_algorithm: str = "sha256",
 ) -> OrgUnit:
+    """Create an org unit and its fonds' hash chain (SHA-256, or SM3 — fixed in the genesis event)."""
     code = code.strip()
     if not code or not name.strip():
         raise ApplicationError("全宗号和名称都必须填写。", code="required")
+    if hash_algorithm not in ALGORITHMS:
+        raise ApplicationError("摘要算法只能是 sha256 或 sm3。", code="invalid_algorithm")
+    if Chain.objects.filter(fonds=code).exists():
+        raise ApplicationError(f"全宗号 {code} 已被使用。", code="duplicate")
     try:
         with transaction.atomic():
             unit = OrgUnit.objects.create(code=code, name=name.strip(), short_name=short_name.strip(), parent=parent)
+            chain_create(fonds=code, algorithm=hash_algorithm)
             event_append(
                 fonds=code,
                 actor=actor,

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from jishi.accounts.keys import signing_key_enrol
 from jishi.accounts.models import OrgUnit, User
 from jishi.accounts.services import org_unit_create, role_grant, user_create
 from jishi.cadres.models import Cadre, Position
@@ -19,6 +20,7 @@ from jishi.procedures.loader import bundled_path, load_file
 from jishi.procedures.services import procedure_version_register
 
 PASSWORD = "correct-horse-battery"
+SIGNING_PIN = "739146"
 
 
 @dataclass
@@ -112,6 +114,8 @@ def build_world() -> World:
         )
         for role in roles:
             role_grant(actor=None, user=users[username], org_unit=unit, role=role)
+        if roles:
+            signing_key_enrol(user=users[username], pin=SIGNING_PIN)
     positions = [
         position_create(
             actor=None,

@@ -13,6 +13,9 @@ class Chain(models.Model):
     algorithm = models.CharField("摘要算法", max_length=10, default="sha256")
     seq = models.PositiveBigIntegerField("最新序号", default=0)
     head_hash = models.CharField("最新哈希", max_length=64)
+    frontier = models.JSONField(
+        "默克尔树边界", default=list, help_text="subtree roots of the current tree (RFC 9162), left to right"
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
@@ -49,3 +52,67 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain.fonds}#{self.seq} {self.action}"
+
+
+class SystemKey(models.Model):
+    """单位系统密钥 — the fonds' administrative Ed25519 key: signs checkpoints and key enrolments.
+
+    The private key is sealed with the server's field-encryption key; its public half is published in
+    the chain's genesis event, which is what outside verifiers trust.
+    """
+
+    fonds = models.CharField("全宗号", max_length=20, unique=True)
+    key_id = models.CharField("密钥标识", max_length=16, unique=True)
+    public_key = models.CharField("公钥", max_length=64)
+    sealed_private_key = models.TextField("加密私钥")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "单位系统密钥"
+        verbose_name_plural = "单位系统密钥"
+
+    def __str__(self) -> str:
+        return f"{self.fonds} {self.key_id}"
+
+
+class Signature(models.Model):
+    """电子签名 — an Ed25519 signature over an event (a person confirming, or the unit's system key)."""
+
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="signatures", verbose_name="纪实事件")
+    key_id = models.CharField("密钥标识", max_length=16)
+    signer = models.CharField("签名人", max_length=150, help_text="username, or 'system' for the unit key")
+    role = models.CharField("签名身份", max_length=30)
+    signature = models.CharField("签名值", max_length=128)
+    created_at = models.DateTimeField("签名时间")
+
+    class Meta:
+        verbose_name = "电子签名"
+        verbose_name_plural = "电子签名"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "key_id", "role"], name="ledger_signature_unique_event_key_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signer}@{self.event_id}"
+
+
+class Checkpoint(models.Model):
+    """检查点 — a signed RFC 9162 Merkle root over the first ``tree_size`` events of a chain."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="checkpoints", verbose_name="哈希链")
+    tree_size = models.PositiveBigIntegerField("树大小")
+    root = models.CharField("根哈希", max_length=64)
+    timestamp = models.CharField("时间", max_length=40)
+    key_id = models.CharField("密钥标识", max_length=16)
+    signature = models.CharField("签名值", max_length=128)
+
+    class Meta:
+        verbose_name = "检查点"
+        verbose_name_plural = "检查点"
+        ordering = ["chain", "tree_size"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "tree_size"], name="ledger_checkpoint_unique_chain_size")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain.fonds}@{self.tree_size}"

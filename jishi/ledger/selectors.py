@@ -1,37 +1,135 @@
+"""Reads of the ledger for verification, evidence panels and witnesses."""
+
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from .models import Chain, Event
-from .verify import Break, EventRow, verify_chain
+from jishi.core.storage import file_problem
+
+from . import merkle
+from .models import Chain, Checkpoint, Event, Signature, SystemKey
+from .verify import Break, CheckpointRow, EventRow, Registry, SignatureRow, Witness, collect_keys, verify_chain
+
+
+def _row(chain: Chain, e: Event) -> EventRow:
+    return EventRow(
+        fonds=chain.fonds,
+        seq=e.seq,
+        prev_hash=e.prev_hash,
+        hash=e.hash,
+        recorded_at=e.recorded_at.isoformat(),
+        actor=e.actor_name,
+        action=e.action,
+        subject_type=e.subject_type,
+        subject_id=e.subject_id,
+        payload=e.payload,
+    )
 
 
 def chain_rows(chain: Chain) -> Iterator[EventRow]:
     for e in Event.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000):
-        yield EventRow(
-            fonds=chain.fonds,
-            seq=e.seq,
-            prev_hash=e.prev_hash,
-            hash=e.hash,
-            recorded_at=e.recorded_at.isoformat(),
-            actor=e.actor_name,
-            action=e.action,
-            subject_type=e.subject_type,
-            subject_id=e.subject_id,
-            payload=e.payload,
-        )
+        yield _row(chain, e)
 
 
-def chain_verify(chain: Chain) -> Break | None:
-    """First broken place of one chain, also checking that the head matches the last event."""
-    problem = verify_chain(chain_rows(chain), chain.algorithm)
-    if problem:
-        return problem
-    last = Event.objects.filter(chain=chain).order_by("-seq").first()
-    if (last.seq if last else 0) != chain.seq or (last.hash if last else chain.head_hash) != chain.head_hash:
-        return Break(chain.fonds, chain.seq, "链头与最后一个事件不符（尾部事件缺失）")
-    return None
+def signature_rows(chain: Chain) -> Iterator[SignatureRow]:
+    qs = (
+        Signature.objects.filter(event__chain=chain)
+        .order_by("event__seq", "id")
+        .values_list("event__seq", "key_id", "signer", "role", "signature")
+    )
+    for seq, key_id, signer, role, sig in qs.iterator(chunk_size=2000):
+        yield SignatureRow(chain.fonds, seq, key_id, signer, role, sig)
+
+
+def checkpoint_rows(chain: Chain) -> list[CheckpointRow]:
+    return [
+        CheckpointRow(chain.fonds, c.tree_size, c.root, c.timestamp, c.key_id, c.signature)
+        for c in Checkpoint.objects.filter(chain=chain).order_by("tree_size")
+    ]
+
+
+def registry() -> Registry:
+    """Pass 1: learn every public key from every chain's genesis and key events."""
+    return collect_keys(chain_rows(chain) for chain in Chain.objects.order_by("fonds"))
+
+
+def chain_verify(
+    chain: Chain,
+    *,
+    keys: Registry | None = None,
+    witnesses: tuple[Witness, ...] = (),
+    check_files: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Break | None:
+    """First broken place of one chain: events, signatures, checkpoints, witnesses, head and files."""
+    return verify_chain(
+        chain_rows(chain),
+        chain.algorithm,
+        registry=keys if keys is not None else registry(),
+        signatures=signature_rows(chain),
+        checkpoints=checkpoint_rows(chain),
+        witnesses=witnesses,
+        head=(chain.seq, chain.head_hash),
+        material_check=file_problem if check_files else None,
+        progress=progress,
+    )
+
+
+def witness_for(checkpoint: Checkpoint) -> Witness:
+    key = SystemKey.objects.get(fonds=checkpoint.chain.fonds)
+    return Witness(
+        fonds=checkpoint.chain.fonds,
+        algorithm=checkpoint.chain.algorithm,
+        tree_size=checkpoint.tree_size,
+        root=checkpoint.root,
+        timestamp=checkpoint.timestamp,
+        key_id=checkpoint.key_id,
+        public_key=key.public_key,
+        signature=checkpoint.signature,
+    )
+
+
+def evidence(events: list[Event]) -> list[dict[str, object]]:
+    """Each event with its signatures and its RFC 9162 inclusion proof against the latest checkpoint."""
+    if not events:
+        return []
+    chain = events[0].chain
+    checkpoint = Checkpoint.objects.filter(chain=chain).order_by("-tree_size").first()
+    leaves: list[bytes] = []
+    if checkpoint is not None:
+        leaves = [
+            merkle.leaf_hash(bytes.fromhex(h), chain.algorithm)
+            for h in Event.objects.filter(chain=chain, seq__lte=checkpoint.tree_size)
+            .order_by("seq")
+            .values_list("hash", flat=True)
+        ]
+    result = []
+    for event in events:
+        item: dict[str, object] = {"event": event, "signatures": list(event.signatures.all()), "checkpoint": None}
+        if checkpoint is not None and event.seq <= checkpoint.tree_size:
+            proof = merkle.inclusion_proof(leaves, event.seq - 1, chain.algorithm)
+            item.update(
+                {
+                    "checkpoint": checkpoint,
+                    "proof": [p.hex() for p in proof],
+                    "included": merkle.verify_inclusion(
+                        leaves[event.seq - 1],
+                        event.seq - 1,
+                        checkpoint.tree_size,
+                        proof,
+                        bytes.fromhex(checkpoint.root),
+                        chain.algorithm,
+                    ),
+                }
+            )
+        result.append(item)
+    return result
 
 
 def events_for(subject_type: str, subject_id: str | int) -> list[Event]:
-    return list(Event.objects.filter(subject_type=subject_type, subject_id=str(subject_id)).order_by("recorded_at"))
+    return list(
+        Event.objects.filter(subject_type=subject_type, subject_id=str(subject_id))
+        .select_related("chain")
+        .prefetch_related("signatures")
+        .order_by("recorded_at")
+    )

@@ -11,6 +11,7 @@ import yaml
 from django.db import transaction
 from django.db.models import F
 
+from jishi.accounts.keys import signing_key_enrol
 from jishi.accounts.models import OrgUnit, User
 from jishi.accounts.services import org_unit_create, role_grant, user_create
 from jishi.cadres.models import Cadre, Position
@@ -24,6 +25,7 @@ from .services import batch_create, nomination_add, nomination_drop, step_waive
 from .walk import walk
 
 DEMO_PASSWORD = "jishi-demo-2026"
+DEMO_PIN = "739146"  # signing PIN (签名口令) of every demo user
 CADRES_FILE = Path(__file__).resolve().parent.parent / "cadres" / "demo" / "cadres.yaml"
 
 UNITS = [
@@ -92,6 +94,7 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> dict[str, An
         )
         for role in roles:
             role_grant(actor=None, user=user, org_unit=units[unit], role=role)
+        signing_key_enrol(user=user, pin=DEMO_PIN)
     progress("载入干部信息和职位职数 …")
     data = yaml.safe_load(CADRES_FILE.read_text(encoding="utf-8"))
     for p in data["positions"]:
@@ -123,9 +126,9 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> dict[str, An
         )
         nomination_add(actor=clerk, batch=done, cadre=cadres[0], position=positions[0])
         second = nomination_add(actor=clerk, batch=done, cadre=cadres[1], position=positions[0])
-    walk(batch=done, actor=clerk, signers=signers, stop=lambda step_id, n: step_id == "K01")
+    walk(batch=done, actor=clerk, signers=signers, pin=DEMO_PIN, stop=lambda step_id, n: step_id == "K01")
     nomination_drop(actor=clerk, nomination=second, reason="经部务会研究，未确定为考察对象（差额推荐未入选）。")
-    walk(batch=done, actor=clerk, signers=signers, stop=lambda step_id, n: step_id in ("Y03", "Y04"))
+    walk(batch=done, actor=clerk, signers=signers, pin=DEMO_PIN, stop=lambda step_id, n: step_id in ("Y03", "Y04"))
     leader = User.objects.get(username="nj_leader")
     appointed = done.nominations.get(status="active")
     step_waive(
@@ -144,7 +147,7 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> dict[str, An
         reason="拟任职位不属于双重管理职位",
         legal_basis="2014《条例》第三十四条第四款（双重管理干部征求协管方意见）",
     )
-    walk(batch=done, actor=clerk, signers=signers)
+    walk(batch=done, actor=clerk, signers=signers, pin=DEMO_PIN)
 
     progress("办理一个进行到考察环节的调整批次 …")
     with transaction.atomic():
@@ -164,7 +167,7 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> dict[str, An
     def stop(step_id: str, nomination: object) -> bool:
         return step_id not in before_kaocha and not (nomination == first and step_id in ("K04", "K05"))
 
-    walk(batch=running, actor=clerk, signers=signers, stop=stop)
+    walk(batch=running, actor=clerk, signers=signers, pin=DEMO_PIN, stop=stop)
     return {"password": DEMO_PASSWORD, "users": USERS, "batches": [done, running]}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 
 from jishi.core.exceptions import ApplicationError
+from jishi.core.storage import path_for
 
 # Extension → leading bytes a genuine file of that type starts with.
 ALLOWED = {
@@ -30,12 +31,6 @@ class StoredFile:
     sha256: str
     size: int
     name: str
-
-
-def path_for(sha256: str) -> Path:
-    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
-        raise ValueError("not a sha256 hex digest")
-    return Path(settings.MEDIA_ROOT) / sha256[:2] / sha256
 
 
 def store(upload: Any) -> StoredFile:

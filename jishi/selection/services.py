@@ -9,12 +9,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from jishi.accounts import keys
 from jishi.accounts import permissions as perms
 from jishi.accounts.models import OrgUnit, User
 from jishi.cadres.models import Cadre, Position
 from jishi.core.exceptions import ApplicationError
 from jishi.core.roles import ROLE_LABELS, Role
-from jishi.ledger.services import event_append, fonds_lock
+from jishi.ledger import signing
+from jishi.ledger.services import event_append, fonds_lock, signature_attach
 from jishi.procedures.schema import ItemKind, Scope, Step
 from jishi.procedures.selectors import procedure_version_latest
 
@@ -480,8 +482,12 @@ def material_register(
     return material
 
 
-def step_confirm(*, actor: User, record: StepRecord, role: str) -> Confirmation:
-    """A responsible person confirms (signs off) the record's current revision in one of the signer roles."""
+def step_confirm(*, actor: User, record: StepRecord, role: str, pin: str) -> Confirmation:
+    """A responsible person signs the record's current revision in one of the signer roles.
+
+    The PIN opens the person's Ed25519 key; the signature covers the event hash, and the event covers
+    the record's content and the sha256 of every material registered for it.
+    """
     step = _step(record.batch, record.step_id)
     if role not in step.signer_roles:
         raise ApplicationError("该身份不是本步骤的签字责任人。", code="not_signer")
@@ -492,6 +498,7 @@ def step_confirm(*, actor: User, record: StepRecord, role: str) -> Confirmation:
     _require_open(record)
     if record.confirmations.filter(role=role, revision=record.revision).exists():
         raise ApplicationError("该身份已确认过当前内容。", code="already_confirmed")
+    key, private = keys.unseal(user=actor, pin=pin)  # outside the transaction: failures stay counted
     with transaction.atomic():
         event = event_append(
             fonds=record.batch.org_unit.code,
@@ -505,7 +512,16 @@ def step_confirm(*, actor: User, record: StepRecord, role: str) -> Confirmation:
                 "role": role,
                 "revision": record.revision,
                 "data": record.data,
+                "materials": sorted(m for m in record.materials.values_list("sha256", flat=True) if m),
+                "notebook": sorted(record.notebook.values_list("pk", flat=True)),
+                "key_id": key.key_id,
             },
+        )
+        message = signing.event_signature_message(
+            fonds=record.batch.org_unit.code, seq=event.seq, event_hash=event.hash, role=role
+        )
+        signature_attach(
+            event=event, key_id=key.key_id, signer=actor.username, role=role, signature=signing.sign(private, message)
         )
         confirmation = Confirmation.objects.create(
             record=record,

@@ -15,6 +15,7 @@ from jishi.accounts import permissions as perms
 from jishi.core.exceptions import ApplicationError, PermissionDenied
 from jishi.core.roles import ROLE_LABELS, Role
 from jishi.core.types import AuthedHttpRequest
+from jishi.ledger import selectors as ledger_selectors
 from jishi.procedures.schema import Scope
 
 from . import selectors, services, transitions
@@ -126,6 +127,9 @@ def render_step(
                 "problems": services.completion_problems(record) if record.status == "in_progress" else [],
                 "warnings": [f for f in services.rule_findings(record) if f.severity == "warn"],
                 "all_confirmations": record.confirmations.select_related("user").order_by("confirmed_at"),
+                "evidence": ledger_selectors.evidence(
+                    [e for h in history for e in ledger_selectors.events_for("steprecord", h.pk)]
+                ),
             }
         )
         if step.tally:
@@ -273,9 +277,9 @@ def record_material(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def record_confirm(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    role = request.POST.get("role", "")
+    role, pin = request.POST.get("role", ""), request.POST.get("pin", "")
     return _record_action(
-        request, pk, lambda r: services.step_confirm(actor=request.user, record=r, role=role), "已确认签字。"
+        request, pk, lambda r: services.step_confirm(actor=request.user, record=r, role=role, pin=pin), "已确认签字。"
     )
 
 

@@ -61,6 +61,7 @@ def walk_step(
     nomination: Nomination | None,
     actor: User,
     signers: dict[str, User],
+    pin: str,
     base: dt.date | None = None,
 ) -> StepRecord:
     definition = batch.procedure.definition
@@ -92,7 +93,7 @@ def walk_step(
             )
     record.refresh_from_db()
     for role in step.signer_roles:
-        services.step_confirm(actor=signers[role], record=record, role=role)
+        services.step_confirm(actor=signers[role], record=record, role=role, pin=pin)
     return services.step_complete(actor=actor, record=record)
 
 
@@ -101,6 +102,7 @@ def walk(
     batch: Batch,
     actor: User,
     signers: dict[str, User],
+    pin: str,
     stop: Callable[[str, Nomination | None], bool] = lambda step_id, nomination: False,
 ) -> int:
     """Complete every available step, in procedure order, until none is left or ``stop`` says so."""
@@ -117,5 +119,5 @@ def walk(
         if not pending:
             return done
         step_id, nomination = pending[0]
-        walk_step(batch=batch, step_id=step_id, nomination=nomination, actor=actor, signers=signers)
+        walk_step(batch=batch, step_id=step_id, nomination=nomination, actor=actor, signers=signers, pin=pin)
         done += 1

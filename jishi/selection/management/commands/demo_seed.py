@@ -19,6 +19,6 @@ class Command(BaseCommand):
             demo.seed(progress=lambda message: self.stdout.write(message))
             self.stdout.write(self.style.SUCCESS(f"演示数据已载入（{demo.batch_count()} 个调整批次）。"))
         self.stdout.write("")
-        self.stdout.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
+        self.stdout.write(f"演示账号（登录密码均为 {demo.DEMO_PASSWORD}，签名口令均为 {demo.DEMO_PIN}）：")
         for line in demo.describe_logins():
             self.stdout.write(line)
