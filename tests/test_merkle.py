@@ -514,6 +514,24 @@ def test_a_proof_checked_under_another_size_but_the_same_root_verifies_only_if_t
     assert verify_inclusion(HASHES[0], 0, 6, inclusion_proof(HASHES[:5], 0), ROOTS[5])
 
 
+@pytest.mark.parametrize("size", range(1, MAX + 1))
+def test_an_inclusion_proof_cannot_pass_its_upper_nodes_off_as_part_of_a_smaller_tree(size):
+    """Step 4a stops a proof running past the top of the claimed tree.
+
+    Without it, leaf z of the tree (x, y, z) with proof [MTH(x, y)] would "verify" as the only leaf of a
+    one-leaf tree whose root is the three-leaf root.
+    """
+    assert not verify_inclusion(HASHES[2], 0, 1, [ROOTS[2]], ROOTS[3])
+    for index in range(size):
+        proof = inclusion_proof(HASHES[:size], index)
+        start, end = index, index + 1  # the subtree the first `used` proof nodes build up
+        for used, (a, b) in enumerate(path_ranges(index, 0, size)):
+            claim = (index - start, end - start)
+            assert not verify_inclusion(HASHES[index], *claim, proof, ROOTS[size]), (index, size, used)
+            start, end = min(start, a), max(end, b)
+        assert (start, end) == (0, size)
+
+
 def test_trivial_consistency_needs_an_empty_proof_and_equal_sizes_need_equal_roots():
     anything = SOME_HASH
     assert verify_consistency(0, 0, ROOTS[0], ROOTS[0], [])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import hashing, merkle, signing
@@ -361,3 +362,91 @@ def verify_chain(
     if head is not None and (last_seq, expected_prev if last_seq else hashing.GENESIS_PREV) != head:
         return Break(fonds, last_seq, "链头与最后一个事件不符（尾部事件缺失或多出）")
     return None
+
+
+# Exported packages ------------------------------------------------------------------------------------
+
+EXPORT_FORMAT = "jishi-ledger-export-v1"
+
+
+def _jsonl(path: Any) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def verify_export(
+    directory: str, witnesses: Iterable[Witness] = (), progress: Callable[[str], None] = print
+) -> list[Break]:
+    """Verify an exported package (``manage.py ledger export DIR``) without Django or a database."""
+    import hashlib
+    import os
+
+    manifest = json.loads(Path(directory, "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("format") != EXPORT_FORMAT:
+        raise ValueError(f"不是纪实台账导出包（format 应为 {EXPORT_FORMAT}）")
+    chains: dict[str, dict[str, Any]] = manifest["chains"]
+
+    def events(fonds: str) -> Iterator[EventRow]:
+        for d in _jsonl(os.path.join(directory, f"{fonds}.events.jsonl")):
+            yield EventRow(**d)
+
+    material_dir = os.path.join(directory, "materials")
+
+    def material_check(sha: str) -> str | None:
+        path = os.path.join(material_dir, sha)
+        if not os.path.exists(path):
+            return f"导出包中缺少材料文件 {sha[:16]}…"
+        with open(path, "rb") as fh:
+            if hashlib.sha256(fh.read()).hexdigest() != sha:
+                return f"材料文件 {sha[:16]}… 内容已被改动（摘要不符）"
+        return None
+
+    by_fonds: dict[str, list[Witness]] = {}
+    for w in witnesses:
+        by_fonds.setdefault(w.fonds, []).append(w)
+    problems = [Break(f, 0, "见证检查点所属全宗不在导出包中") for f in by_fonds if f not in chains]
+    keys = collect_keys(events(f) for f in sorted(chains))
+    for fonds in sorted(chains):
+        info = chains[fonds]
+        problem = verify_chain(
+            events(fonds),
+            info["algorithm"],
+            registry=keys,
+            signatures=(SignatureRow(**d) for d in _jsonl(os.path.join(directory, f"{fonds}.signatures.jsonl"))),
+            checkpoints=[CheckpointRow(**d) for d in _jsonl(os.path.join(directory, f"{fonds}.checkpoints.jsonl"))],
+            witnesses=tuple(by_fonds.get(fonds, ())),
+            head=(int(info["seq"]), info["head"]),
+            material_check=material_check if os.path.isdir(material_dir) else None,
+        )
+        progress(f"全宗 {fonds}：{info['seq']} 个事件 — {'无误' if problem is None else problem}")
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m jishi.ledger.verify", description="离线核验纪实台账导出包（不需要服务器和数据库）"
+    )
+    parser.add_argument("directory", help="manage.py ledger export 生成的目录")
+    parser.add_argument("--witness", action="append", default=[], help="外部保存的检查点文件（可多次给出）")
+    args = parser.parse_args(argv)
+    try:
+        witnesses = [Witness.from_text(Path(w).read_text(encoding="utf-8")) for w in args.witness]
+        problems = verify_export(args.directory, witnesses)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"无法核验：{exc}")
+        return 3
+    if problems:
+        print(f"核验未通过：{problems[0]}")
+        return 2
+    print("核验通过。")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

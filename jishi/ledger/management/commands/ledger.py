@@ -11,6 +11,7 @@ from django.db import connection, transaction
 
 from jishi.ledger import selectors, services
 from jishi.ledger.dbroles import app_role_grants
+from jishi.ledger.export import export_ledger
 from jishi.ledger.models import Chain
 from jishi.ledger.verify import Witness
 
@@ -27,6 +28,9 @@ class Command(BaseCommand):
         checkpoint = sub.add_parser("checkpoint", help="为每条链（或指定全宗）生成签名检查点")
         checkpoint.add_argument("--fonds", help="只为这个全宗生成")
         checkpoint.add_argument("--export", help="把检查点写成文本文件，交纪委或上级组织部门保存")
+        export = sub.add_parser("export", help="导出台账（事件、签名、检查点，可含材料文件），供离线核验")
+        export.add_argument("directory")
+        export.add_argument("--with-materials", action="store_true", help="同时复制台账引用的材料文件")
         grants = sub.add_parser(
             "grant-app-role", help="（PostgreSQL，以属主身份运行）授予应用角色所需权限，台账表不可改删"
         )
@@ -36,10 +40,25 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "verify":
             self._verify(options)
+        elif options["action"] == "export":
+            self._export(options)
         elif options["action"] == "grant-app-role":
             self._grant(options)
         else:
             self._checkpoint(options)
+
+    def _export(self, options: dict[str, Any]) -> None:
+        out = Path(options["directory"])
+        if out.exists() and any(out.iterdir()):
+            raise CommandError(f"目录 {out} 不是空的；请指定一个新目录")
+        out.mkdir(parents=True, exist_ok=True)
+        chains = self._chains(None)
+        manifest = export_ledger(out, chains, with_materials=options["with_materials"])
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已导出 {len(manifest['chains'])} 条链到 {out}；离线核验：python -m jishi.ledger.verify {out}"
+            )
+        )
 
     def _grant(self, options: dict[str, Any]) -> None:
         try:
