@@ -125,3 +125,30 @@ def test_an_exported_package_verifies_without_django(world: World, batch: Batch,
     events.write_text("\n".join(lines) + "\n", encoding="utf-8")
     bad = subprocess.run([sys.executable, "-c", script, str(out)], env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "第 6 号事件" in bad.stdout
+
+
+def test_the_newest_checkpoint_is_proved_consistent_with_the_previous_one(world: World, batch: Batch):
+    from django.test import Client
+    from django.urls import reverse
+
+    from jishi.ledger.selectors import consistency_evidence
+
+    chain = Chain.objects.get(fonds="J001")
+    with transaction.atomic():
+        old = checkpoint_create(chain=Chain.objects.select_for_update().get(pk=chain.pk))
+    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "D02")
+    with transaction.atomic():
+        new = checkpoint_create(chain=Chain.objects.select_for_update().get(pk=chain.pk))
+    result = consistency_evidence(chain, old, new)
+    assert result["consistent"] is True and result["proof"]
+    forged = Checkpoint(chain=chain, tree_size=new.tree_size, root="0" * 64, timestamp="", key_id="", signature="")
+    assert consistency_evidence(chain, old, forged)["consistent"] is False
+    client = Client()
+    client.force_login(world.erin)
+    body = client.get(reverse("ledger")).content.decode()
+    assert "一致性证明" in body
+    response = client.post(reverse("ledger_verify", args=["J001"]))
+    assert response.status_code == 200 and "核验通过" in response.content.decode()
+    assert Client().get(reverse("ledger")).status_code == 302
+    client.force_login(world.alice)
+    assert client.get(reverse("ledger")).status_code == 403

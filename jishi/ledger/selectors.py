@@ -133,3 +133,18 @@ def events_for(subject_type: str, subject_id: str | int) -> list[Event]:
         .prefetch_related("signatures")
         .order_by("recorded_at")
     )
+
+
+def consistency_evidence(chain: Chain, old: Checkpoint, new: Checkpoint) -> dict[str, object]:
+    """RFC 9162 §2.1.4 consistency proof that checkpoint ``new`` extends checkpoint ``old``."""
+    leaves = [
+        merkle.leaf_hash(bytes.fromhex(h), chain.algorithm)
+        for h in Event.objects.filter(chain=chain, seq__lte=new.tree_size)
+        .order_by("seq")
+        .values_list("hash", flat=True)
+    ]
+    proof = merkle.consistency_proof(leaves, old.tree_size, new.tree_size, chain.algorithm)
+    ok = merkle.verify_consistency(
+        old.tree_size, new.tree_size, bytes.fromhex(old.root), bytes.fromhex(new.root), proof, chain.algorithm
+    )
+    return {"old": old, "new": new, "proof": [p.hex() for p in proof], "consistent": ok}

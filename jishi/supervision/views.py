@@ -21,9 +21,20 @@ def _chains(request: AuthedHttpRequest) -> list[Chain]:
 
 
 def _rows(chains: list[Chain]) -> list[dict[str, object]]:
-    return [
-        {"chain": c, "checkpoint": Checkpoint.objects.filter(chain=c).order_by("-tree_size").first()} for c in chains
-    ]
+    rows: list[dict[str, object]] = []
+    for chain in chains:
+        latest = list(Checkpoint.objects.filter(chain=chain).order_by("-tree_size")[:2])
+        rows.append(
+            {
+                "chain": chain,
+                "checkpoint": latest[0] if latest else None,
+                # The newest checkpoint must extend the one before it (RFC 9162 consistency proof).
+                "consistency": selectors.consistency_evidence(chain, latest[1], latest[0])
+                if len(latest) == 2
+                else None,
+            }
+        )
+    return rows
 
 
 @login_required
