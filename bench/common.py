@@ -173,7 +173,8 @@ def event_content(rng: random.Random, seq: int) -> tuple[str, str, str, dict[str
                 "batch": batch,
                 "cadre": {"name": name, "unit": rng.choice(UNITS), "current_position": rng.choice(POSITIONS)},
                 "position": rng.choice(UNITS) + rng.choice(POSITIONS),
-                "reason": "职位空缺，经分析研判提出人选",
+                "reason": "职位空缺，经分析研判和动议程序提出人选，符合任职资格条件",
+                "org_unit": rng.choice(UNITS),
                 "ordinal": rng.randrange(1, 9),
             },
         )
@@ -189,6 +190,7 @@ def event_content(rng: random.Random, seq: int) -> tuple[str, str, str, dict[str
                 "participants": rng.randrange(20, 120),
                 "summary": f"按规定程序完成{step}，参加人员{rng.randrange(20, 120)}人，过程规范，结果如实记录。",
                 "note": rng.choice(OPINIONS),
+                "org_unit": rng.choice(UNITS),
             },
         )
     if kind == 2:
@@ -203,6 +205,8 @@ def event_content(rng: random.Random, seq: int) -> tuple[str, str, str, dict[str
                 "sha256": rng.randbytes(32).hex(),
                 "size": rng.randrange(10_000, 5_000_000),
                 "kind": "纪实材料",
+                "description": f"{stage}阶段{step}环节形成的原始材料，经办人核对无误后登记",
+                "org_unit": rng.choice(UNITS),
             },
         )
     if kind == 3:
@@ -219,6 +223,7 @@ def event_content(rng: random.Random, seq: int) -> tuple[str, str, str, dict[str
                 "confirmer": name,
                 "opinion": rng.choice(OPINIONS),
                 "content_hash": rng.randbytes(16).hex(),
+                "statement": "本人已审核本环节纪实内容，确认真实、准确、完整",
             },
         )
     name, _ = person(rng)
@@ -233,5 +238,6 @@ def event_content(rng: random.Random, seq: int) -> tuple[str, str, str, dict[str
             "author": name,
             "text": f"{rng.choice(UNITS)}{rng.choice(POSITIONS)}{name}同志：{rng.choice(OPINIONS)}。"
             f"谈话{rng.randrange(10, 60)}人次，{rng.choice(OPINIONS)}。",
+            "org_unit": rng.choice(UNITS),
         },
     )

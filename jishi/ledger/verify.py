@@ -359,7 +359,7 @@ def verify_chain(
             last_seq,
             f"见证检查点记录了 {wits[0].tree_size} 个事件，台账只有 {last_seq} 个：尾部事件被删除",
         )
-    if head is not None and (last_seq, expected_prev if last_seq else hashing.GENESIS_PREV) != head:
+    if head is not None and (last_seq, expected_prev) != head:
         return Break(fonds, last_seq, "链头与最后一个事件不符（尾部事件缺失或多出）")
     return None
 
