@@ -571,6 +571,14 @@ def test_verifiers_answer_false_for_a_malformed_size(value):
     assert not verify_consistency(index, value, ROOTS[index], ROOTS[size], good)
 
 
+def test_verifiers_do_not_take_booleans_for_sizes():
+    assert verify_inclusion(HASHES[0], 0, 1, [], ROOTS[1])
+    assert not verify_inclusion(HASHES[0], False, True, [], ROOTS[1])
+    assert verify_consistency(1, 1, ROOTS[1], ROOTS[1], [])
+    assert not verify_consistency(True, True, ROOTS[1], ROOTS[1], [])
+    assert not verify_consistency(False, 1, ROOTS[0], ROOTS[1], [])
+
+
 @pytest.mark.parametrize("value", GARBAGE_HASHES)
 def test_verifiers_answer_false_for_a_malformed_hash(value):
     index, size = 3, 7
