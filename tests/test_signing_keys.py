@@ -116,7 +116,7 @@ def test_the_signing_page_enrols_and_refuses_mismatched_pins(world: World):
     response = client.post(reverse("signing_action", args=["enrol"]), {"new_pin": "583920", "new_pin2": "583920"})
     assert response.status_code == 302 and keys.active_key(world.alice) is not None
     page = client.get(reverse("signing")).content.decode()
-    assert keys.active_key(world.alice).key_id in page and "signing_key.enrol" in page
+    assert keys.active_key(world.alice).key_id in page and "启用签名密钥" in page
 
 
 def test_the_admin_page_is_only_for_system_administrators(world: World):

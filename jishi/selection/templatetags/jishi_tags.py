@@ -84,3 +84,49 @@ def get(mapping: Any, key: Any) -> Any:
     if isinstance(mapping, dict):
         return mapping.get(key, mapping.get(str(key), ""))
     return ""
+
+
+ACTION_LABELS = {
+    "chain.genesis": _("创建台账"),
+    "org_unit.create": _("创建机构"),
+    "user.create": _("创建用户"),
+    "role.grant": _("授予角色"),
+    "position.create": _("登记职位"),
+    "cadre.create": _("登记干部"),
+    "procedure.register": _("载入流程"),
+    "batch.create": _("启动批次"),
+    "nomination.add": _("提出人选"),
+    "nomination.drop": _("人选退出"),
+    "step.start": _("开始办理"),
+    "step.save": _("保存纪实内容"),
+    "tally.save": _("保存计票"),
+    "notebook.add": _("记录纪实笔记"),
+    "material.register": _("登记纪实材料"),
+    "step.confirm": _("责任人签字确认"),
+    "step.complete": _("完成步骤"),
+    "step.waive": _("批准免除"),
+    "step.correct": _("更正记录"),
+    "step.refused": _("越过程序被拒绝"),
+    "signing_key.enrol": _("启用签名密钥"),
+    "signing_key.pin_change": _("更改签名口令"),
+    "signing_key.rotate": _("更换签名密钥"),
+    "signing_key.revoke": _("吊销签名密钥"),
+    "signing.pin_failed": _("签名口令错误"),
+    "signing.locked": _("签名锁定"),
+    "signing.unlock": _("解除签名锁定"),
+}
+
+
+@register.filter
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+@register.filter
+def signer_label(role: str) -> str:
+    if role == "system":
+        return gettext("单位系统密钥")
+    try:
+        return gettext(ROLE_LABELS[Role(role)])
+    except ValueError:
+        return role
