@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export JISHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test setup lint test-sqlite test-postgres browser-deps clean help
+.PHONY: run test setup lint test-sqlite test-postgres browser-deps clean help bench
 
 help:
 	@echo "make run   — 安装依赖、迁移数据库、载入标准流程和演示数据，在 http://127.0.0.1:8000 提供服务"
@@ -62,3 +62,7 @@ test: lint
 
 clean:
 	rm -rf $(VENV) var/static
+
+bench: $(VENV)/.installed
+	@echo "==> 性能基准：链校验、签名验证、PostgreSQL 追加延迟（结果写入 $(JISHI_VAR_DIR)/bench；BENCH_QUICK=1 为缩小规模的冒烟运行）"
+	PG_URL=$(PG_URL) $(PY) -m bench.run_all

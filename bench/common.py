@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import random
+import re
 import resource
 import sys
 import unicodedata
@@ -58,11 +59,12 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),  # UTC: Django sets TZ to Asia/Shanghai
         "cpus": os.cpu_count(),
         "cpu_model": model,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "quick": quick(),
     }
 
@@ -75,6 +77,9 @@ def write_result(name: str, data: dict[str, Any]) -> Path:
 
 
 # Tables ----------------------------------------------------------------------------------------------
+
+
+_NUMBER = re.compile(r"|[-+]?[\d,]*\.?\d+ ?(x|%|ms|s|MiB)?")
 
 
 def _width(text: str) -> int:
@@ -90,14 +95,14 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], title: str =
     """A plain-text table; numeric columns are right-aligned, CJK characters count as two columns."""
     cells = [[str(c) for c in row] for row in rows]
     widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    numeric = [all(isinstance(row[i], int | float) for row in rows) and bool(rows) for i in range(len(headers))]
+    numeric = [bool(cells) and all(_NUMBER.fullmatch(r[i]) for r in cells) for i in range(len(headers))]
     lines = []
     if title:
         lines.append(title)
-    lines.append("  ".join(_pad(h, w, n) for h, w, n in zip(headers, widths, numeric, strict=True)))
+    lines.append("  ".join(_pad(h, w, n) for h, w, n in zip(headers, widths, numeric, strict=True)).rstrip())
     lines.append("  ".join("-" * w for w in widths))
     for row in cells:
-        lines.append("  ".join(_pad(c, w, n) for c, w, n in zip(row, widths, numeric, strict=True)))
+        lines.append("  ".join(_pad(c, w, n) for c, w, n in zip(row, widths, numeric, strict=True)).rstrip())
     return "\n".join(lines)
 
 
@@ -121,6 +126,12 @@ def peak_rss_mib() -> float:
     """Peak resident set size of this process so far (``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def memory_reading() -> dict[str, float | None]:
+    """Peak and current RSS in MiB, rounded to 0.01."""
+    current = current_rss_mib()
+    return {"peak_rss_mib": round(peak_rss_mib(), 2), "rss_mib": round(current, 2) if current is not None else None}
 
 
 def current_rss_mib() -> float | None:
@@ -212,7 +223,7 @@ def event_content(rng: random.Random, seq: int) -> tuple[str, str, str, dict[str
     if kind == 3:
         name, _ = person(rng)
         return (
-            "step.confirm",
+            "opinion.add",
             "step",
             f"{batch}/{rng.randrange(1, 45)}",
             {
@@ -220,7 +231,7 @@ def event_content(rng: random.Random, seq: int) -> tuple[str, str, str, dict[str
                 "stage": stage,
                 "step": step,
                 "role": rng.choice(ROLES),
-                "confirmer": name,
+                "reviewer": name,
                 "opinion": rng.choice(OPINIONS),
                 "content_hash": rng.randbytes(16).hex(),
                 "statement": "本人已审核本环节纪实内容，确认真实、准确、完整",
