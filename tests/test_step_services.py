@@ -186,7 +186,7 @@ def test_a_material_file_is_stored_by_its_hash_and_the_hash_goes_on_the_ledger(w
 def test_it_refuses_a_file_whose_content_does_not_match_its_extension(world: World, batch: Batch):
     record = _first(batch, world)
     upload = SimpleUploadedFile("scan.pdf", b"MZ\x90\x00 not a pdf")
-    with pytest.raises(ApplicationError, match="内容与扩展名不符"):
+    with pytest.raises(ApplicationError, match="无法识别文件内容"):
         services.material_register(actor=world.alice, record=record, item_id="I01", title="扫描件", upload=upload)
     with pytest.raises(ApplicationError, match="只接受"):
         services.material_register(

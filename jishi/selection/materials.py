@@ -1,10 +1,17 @@
-"""Content-addressed storage of uploaded material files (path = sha256), with upload checks."""
+"""Content-addressed storage of uploaded material files (path = sha256), with upload checks.
+
+The type is sniffed from the content (magic bytes, and for ZIP containers the part that defines the
+format); the name's extension must agree, so a renamed executable or a mislabeled scan is refused.
+The file is written to a temporary file, fsynced and renamed into place before the caller's database
+row commits: a crash can leave an unreferenced file (never shown anywhere), never a row without a file.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,16 +21,16 @@ from django.conf import settings
 from jishi.core.exceptions import ApplicationError
 from jishi.core.storage import path_for
 
-# Extension → leading bytes a genuine file of that type starts with.
-ALLOWED = {
-    ".pdf": (b"%PDF-",),
-    ".ofd": (b"PK\x03\x04",),
-    ".docx": (b"PK\x03\x04",),
-    ".xlsx": (b"PK\x03\x04",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".png": (b"\x89PNG\r\n\x1a\n",),
+# Sniffed type → (extensions it may carry, MIME type for downloads).
+TYPES = {
+    "pdf": ((".pdf",), "application/pdf"),
+    "ofd": ((".ofd",), "application/ofd"),
+    "docx": ((".docx",), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "xlsx": ((".xlsx",), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "jpeg": ((".jpg", ".jpeg"), "image/jpeg"),
+    "png": ((".png",), "image/png"),
 }
+ACCEPTED = "只接受 PDF、OFD、Word（docx）、Excel（xlsx）、JPG、PNG 格式的文件。"
 
 
 @dataclass(frozen=True)
@@ -31,42 +38,90 @@ class StoredFile:
     sha256: str
     size: int
     name: str
+    kind: str
+
+
+def sniff(path: Path) -> str | None:
+    """The file's real type from its content, or None when it is none of the accepted ones."""
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError):
+            return None
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "OFD.xml" in names:
+            return "ofd"
+    return None
+
+
+def content_type(kind: str) -> str:
+    return TYPES.get(kind, ((), "application/octet-stream"))[1]
 
 
 def store(upload: Any) -> StoredFile:
-    name = os.path.basename(str(getattr(upload, "name", "") or ""))[:200]
+    name = os.path.basename(str(getattr(upload, "name", "") or "")).strip()[:200]
     suffix = Path(name).suffix.lower()
-    if suffix not in ALLOWED:
+    if not any(suffix in exts for exts, _ in TYPES.values()):
+        raise ApplicationError(ACCEPTED, code="file_type", extra={"name": name})
+    if int(getattr(upload, "size", 0) or 0) > settings.MATERIAL_MAX_BYTES:
         raise ApplicationError(
-            "只接受 PDF、OFD、Word（docx）、Excel（xlsx）、JPG、PNG 格式的文件。",
-            code="file_type",
-            extra={"name": name},
+            f"文件超过 {settings.MATERIAL_MAX_BYTES // (1024 * 1024)} MB 的上限。", code="file_too_large"
         )
-    size = int(getattr(upload, "size", 0) or 0)
-    if size == 0:
-        raise ApplicationError("上传的文件是空的。", code="file_empty")
-    if size > settings.MATERIAL_MAX_BYTES:
-        limit = settings.MATERIAL_MAX_BYTES // (1024 * 1024)
-        raise ApplicationError(f"文件超过 {limit} MB 的上限。", code="file_too_large")
-    digest = hashlib.sha256()
     root = Path(settings.MEDIA_ROOT)
     root.mkdir(parents=True, exist_ok=True)
-    head = b""
-    with tempfile.NamedTemporaryFile(dir=root, delete=False) as tmp:
-        for chunk in upload.chunks():
-            if len(head) < 16:
-                head += chunk[:16]
-            digest.update(chunk)
-            tmp.write(chunk)
-    if not any(head.startswith(magic) for magic in ALLOWED[suffix]):
-        os.unlink(tmp.name)
-        raise ApplicationError("文件内容与扩展名不符，请上传真实的文件。", code="file_mismatch")
+    digest, size = hashlib.sha256(), 0
+    with tempfile.NamedTemporaryFile(dir=root, prefix=".upload-", delete=False) as tmp:
+        tmp_path = Path(tmp.name)
+        try:
+            for chunk in upload.chunks():
+                size += len(chunk)
+                if size > settings.MATERIAL_MAX_BYTES:
+                    raise ApplicationError(
+                        f"文件超过 {settings.MATERIAL_MAX_BYTES // (1024 * 1024)} MB 的上限。", code="file_too_large"
+                    )
+                digest.update(chunk)
+                tmp.write(chunk)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        except BaseException:
+            tmp_path.unlink(missing_ok=True)
+            raise
+    try:
+        if size == 0:
+            raise ApplicationError("上传的文件是空的。", code="file_empty")
+        kind = sniff(tmp_path)
+        if kind is None:
+            raise ApplicationError(f"无法识别文件内容。{ACCEPTED}", code="file_type")
+        if suffix not in TYPES[kind][0]:
+            raise ApplicationError(
+                f"文件内容是 {kind.upper()}，与扩展名“{suffix}”不符，请上传真实的文件。", code="file_mismatch"
+            )
+    except ApplicationError:
+        tmp_path.unlink(missing_ok=True)
+        raise
     sha = digest.hexdigest()
     target = path_for(sha)
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
-        os.unlink(tmp.name)
+        tmp_path.unlink()  # same content already stored: never overwrite a stored file
     else:
-        os.replace(tmp.name, target)
+        os.replace(tmp_path, target)
         target.chmod(0o440)
-    return StoredFile(sha256=sha, size=size, name=name)
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the rename itself survives a crash
+        finally:
+            os.close(directory)
+    return StoredFile(sha256=sha, size=size, name=name, kind=kind)

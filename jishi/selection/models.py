@@ -204,6 +204,7 @@ class Material(models.Model):
     sha256 = models.CharField("文件摘要", max_length=64, blank=True)
     size = models.PositiveBigIntegerField("文件大小", default=0)
     original_name = models.CharField("原文件名", max_length=200, blank=True)
+    kind = models.CharField("文件类型", max_length=10, blank=True, help_text="sniffed from the content")
     registered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name="登记人")
     registered_at = models.DateTimeField("登记时间")
 

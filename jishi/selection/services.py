@@ -4,6 +4,7 @@ one ledger event each (appended before the transaction commits)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -15,6 +16,7 @@ from jishi.accounts.models import OrgUnit, User
 from jishi.cadres.models import Cadre, Position
 from jishi.core.exceptions import ApplicationError
 from jishi.core.roles import ROLE_LABELS, Role
+from jishi.core.storage import file_problem, path_for
 from jishi.ledger import signing
 from jishi.ledger.services import event_append, fonds_lock, signature_attach
 from jishi.procedures.schema import ItemKind, Scope, Step
@@ -458,6 +460,7 @@ def material_register(
             sha256=stored.sha256 if stored else "",
             size=stored.size if stored else 0,
             original_name=stored.name if stored else "",
+            kind=stored.kind if stored else "",
             registered_by=actor,
             registered_at=timezone.now(),
         )
@@ -477,6 +480,7 @@ def material_register(
                 "pages": pages,
                 "sha256": material.sha256,
                 "size": material.size,
+                "kind": material.kind,
             },
         )
     return material
@@ -692,3 +696,28 @@ def step_correct(*, actor: User, record: StepRecord, reason: str, data: dict[str
             },
         )
     return new
+
+
+def material_download(*, actor: User, material: Material) -> Path:
+    """Hand out a stored material file; every access is an event (who read which evidence, when)."""
+    batch = material.record.batch
+    perms.require(perms.can_view_batch(actor, batch), "您无权查看该材料。")
+    if not material.sha256:
+        raise ApplicationError("该材料是纸质原件，没有电子文件。", code="no_file")
+    path = path_for(material.sha256)
+    problem = file_problem(material.sha256)
+    if problem:
+        raise ApplicationError(f"{problem}，请立即报告干部监督部门。", code="file_damaged")
+    with transaction.atomic():
+        _log(
+            batch,
+            actor,
+            "material.download",
+            material.record,
+            {
+                "step": material.record.step_id,
+                "material": material.pk,
+                "sha256": material.sha256,
+            },
+        )
+    return path

@@ -30,5 +30,6 @@ urlpatterns = [
     path("records/<int:pk>/materials/", views_steps.record_material, name="record_material"),
     path("records/<int:pk>/confirm/", views_steps.record_confirm, name="record_confirm"),
     path("records/<int:pk>/complete/", views_steps.record_complete, name="record_complete"),
+    path("materials/<int:pk>/download/", views_steps.material_download, name="material_download"),
     path("records/<int:pk>/correct/", views_steps.record_correct, name="record_correct"),
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -20,7 +20,8 @@ from jishi.procedures.schema import Scope
 
 from . import selectors, services, transitions
 from .forms import CorrectForm, MaterialForm, NotebookForm, WaiveForm
-from .models import Batch, Nomination, StepRecord
+from .materials import content_type
+from .models import Batch, Material, Nomination, StepRecord
 from .step_input import parse_tally
 
 
@@ -304,4 +305,18 @@ def record_correct(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda r: services.step_correct(actor=request.user, record=r, reason=form.cleaned_data["reason"], data=data),
         "已办理更正：新记录已生成，原记录保留可查。",
+    )
+
+
+@login_required
+def material_download(request: AuthedHttpRequest, pk: int) -> FileResponse:
+    material = Material.objects.select_related("record__batch__org_unit").filter(pk=pk).first()
+    if material is None:
+        raise Http404
+    path = services.material_download(actor=request.user, material=material)
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=material.original_name or material.title,
+        content_type=content_type(material.kind),
     )

@@ -102,6 +102,7 @@ ACTION_LABELS = {
     "tally.save": _("保存计票"),
     "notebook.add": _("记录纪实笔记"),
     "material.register": _("登记纪实材料"),
+    "material.download": _("下载纪实材料"),
     "step.confirm": _("责任人签字确认"),
     "step.complete": _("完成步骤"),
     "step.waive": _("批准免除"),
