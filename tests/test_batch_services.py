@@ -119,6 +119,7 @@ def test_a_person_whose_whole_process_is_finished_cannot_be_dropped(world: World
         from jishi.selection.services import step_waive
 
         step_waive(
+            pin=SIGNING_PIN,
             actor=world.carol,
             batch=batch,
             step_id="Y04",

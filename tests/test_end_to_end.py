@@ -25,6 +25,7 @@ def test_a_batch_goes_from_motion_to_appointment_with_one_person_dropped_during_
     walk(batch=batch, actor=world.alice, signers=signers, pin=SIGNING_PIN, stop=lambda s, n: s == "Y04")
     for nomination in (kept_a, kept_b):  # neither is dual-managed: 协管方意见 does not apply
         step_waive(
+            pin=SIGNING_PIN,
             actor=world.carol,
             batch=batch,
             step_id="Y04",

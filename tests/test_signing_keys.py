@@ -91,7 +91,7 @@ def test_after_rotation_old_signatures_still_verify_and_new_ones_use_the_new_key
     old.refresh_from_db()
     assert old.status == KeyStatus.RETIRED and new.key_id != old.key_id
     services.step_confirm(actor=world.bob, record=record, role="section_head", pin=SIGNING_PIN)
-    assert registry().keys[old.key_id].valid_until is not None
+    assert registry().keys[("J001", old.key_id)].valid_until is not None
     assert chain_verify(Chain.objects.get(fonds="J001")) is None
 
 

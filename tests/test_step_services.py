@@ -197,15 +197,20 @@ def test_it_refuses_a_file_whose_content_does_not_match_its_extension(world: Wor
 
 def test_a_mandatory_step_cannot_be_waived(world: World, batch: Batch):
     with pytest.raises(ApplicationError, match="必经程序"):
-        services.step_waive(actor=world.carol, batch=batch, step_id="D01", reason="赶时间", legal_basis="无")
+        services.step_waive(
+            pin=SIGNING_PIN, actor=world.carol, batch=batch, step_id="D01", reason="赶时间", legal_basis="无"
+        )
     assert not batch.records.exists()
 
 
 def test_only_a_department_leader_can_waive_a_conditional_step(world: World, batch: Batch):
     walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "D05")
     with pytest.raises(PermissionDenied):
-        services.step_waive(actor=world.alice, batch=batch, step_id="D05", reason="无事前报告事项", legal_basis="x")
+        services.step_waive(
+            pin=SIGNING_PIN, actor=world.alice, batch=batch, step_id="D05", reason="无事前报告事项", legal_basis="x"
+        )
     record = services.step_waive(
+        pin=SIGNING_PIN,
         actor=world.carol,
         batch=batch,
         step_id="D05",
@@ -221,7 +226,9 @@ def test_only_a_department_leader_can_waive_a_conditional_step(world: World, bat
 
 def test_a_waiver_cannot_jump_ahead_either(world: World, batch: Batch):
     with pytest.raises(ApplicationError, match="不能越过程序"):
-        services.step_waive(actor=world.carol, batch=batch, step_id="D05", reason="无", legal_basis="无")
+        services.step_waive(
+            pin=SIGNING_PIN, actor=world.carol, batch=batch, step_id="D05", reason="无", legal_basis="无"
+        )
 
 
 def test_a_correction_is_a_new_record_naming_the_old_one(world: World, batch: Batch):
@@ -230,11 +237,13 @@ def test_a_correction_is_a_new_record_naming_the_old_one(world: World, batch: Ba
     )
     field = next(f for f in batch.procedure.definition.step("D01").fields if f.type == "date")
     with pytest.raises(PermissionDenied):
-        services.step_correct(actor=world.alice, record=record, reason="笔误", data={field.id: "2026-03-02"})
+        services.step_correct(
+            pin=SIGNING_PIN, actor=world.alice, record=record, reason="笔误", data={field.id: "2026-03-02"}
+        )
     with pytest.raises(ApplicationError, match="更正理由"):
-        services.step_correct(actor=world.bob, record=record, reason="", data={field.id: "2026-03-02"})
+        services.step_correct(pin=SIGNING_PIN, actor=world.bob, record=record, reason="", data={field.id: "2026-03-02"})
     new = services.step_correct(
-        actor=world.bob, record=record, reason="听取意见日期笔误", data={field.id: "2026-03-02"}
+        pin=SIGNING_PIN, actor=world.bob, record=record, reason="听取意见日期笔误", data={field.id: "2026-03-02"}
     )
     record.refresh_from_db()
     assert new.corrects == record and new.data[field.id] == "2026-03-02"
@@ -242,7 +251,9 @@ def test_a_correction_is_a_new_record_naming_the_old_one(world: World, batch: Ba
     event = Event.objects.filter(action="step.correct").latest("seq")
     assert "听取意见日期笔误" in event.payload and '"approver":"bob"' in event.payload
     with pytest.raises(ApplicationError, match="已被更正过"):
-        services.step_correct(actor=world.bob, record=record, reason="再改", data={field.id: "2026-03-03"})
+        services.step_correct(
+            pin=SIGNING_PIN, actor=world.bob, record=record, reason="再改", data={field.id: "2026-03-03"}
+        )
 
 
 def test_a_completed_record_cannot_be_edited(world: World, batch: Batch):

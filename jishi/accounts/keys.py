@@ -38,16 +38,43 @@ def _check_pin(pin: str) -> None:
         raise ApplicationError(str(exc), code="weak_pin") from None
 
 
-def _key_event(user: User, actor: User, action: str, payload: dict[str, object]) -> None:
-    event = event_append(
-        fonds=home_fonds(user),
-        actor=actor,
-        action=action,
-        subject_type="user",
-        subject_id=user.pk,
-        payload={"username": user.username, **payload},
-    )
-    event_sign_system(event=event)
+def user_fonds(user: User) -> list[str]:
+    """Every fonds where the user holds a role: each publishes the user's key in its own chain."""
+    codes = RoleAssignment.objects.filter(user=user).values_list("org_unit__code", flat=True)
+    return sorted(set(codes))
+
+
+def _key_event(
+    user: User, actor: User, action: str, payload: dict[str, object], fonds: list[str] | None = None
+) -> None:
+    """Publish a key event, signed by each unit's system key. A key signs only in chains that published
+    it, so a key slipped into some other (say, forged) chain is worthless."""
+    targets = fonds if fonds is not None else user_fonds(user)
+    if not targets:
+        raise ApplicationError("您尚未被授予任何角色，不能启用签名密钥。", code="no_role")
+    for code in targets:
+        event = event_append(
+            fonds=code,
+            actor=actor,
+            action=action,
+            subject_type="user",
+            subject_id=user.pk,
+            payload={"username": user.username, **payload},
+        )
+        event_sign_system(event=event)
+
+
+def signing_key_publish(*, user: User, fonds: str) -> None:
+    """A user who gains a role in another unit: that unit's chain publishes their active key too."""
+    key = active_key(user)
+    if key is not None:
+        _key_event(
+            user,
+            user,
+            "signing_key.enrol",
+            {"key_id": key.key_id, "public_key": key.public_key, "algorithm": "ed25519"},
+            fonds=[fonds],
+        )
 
 
 def _new_key(user: User, pin: str) -> SigningKey:
@@ -78,32 +105,38 @@ def signing_key_enrol(*, user: User, pin: str) -> SigningKey:
 
 
 def unseal(*, user: User, pin: str) -> tuple[SigningKey, bytes]:
-    """Open the user's private key with the PIN; wrong PINs are counted and lock signing at the limit."""
+    """Open the user's private key with the PIN; wrong PINs are counted and lock signing at the limit.
+
+    The attempt is counted *before* the slow scrypt step and under a row lock, so guesses sent in
+    parallel cannot run past the limit; a correct PIN clears the count again.
+    """
     key = active_key(user)
     if key is None:
         raise ApplicationError("您尚未启用签名密钥，请先在“我的签名”页面设置签名口令。", code="no_key")
-    user.refresh_from_db(fields=["pin_failures", "signing_locked"])
-    if user.signing_locked:
-        raise ApplicationError("签名口令连续输错次数过多，签名已锁定，请联系系统管理员解锁。", code="signing_locked")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.signing_locked or locked.pin_failures >= settings.SIGNING_MAX_PIN_FAILURES:
+            raise ApplicationError(
+                "签名口令连续输错次数过多，签名已锁定，请联系系统管理员解锁。", code="signing_locked"
+            )
+        locked.pin_failures += 1
+        locked.save(update_fields=["pin_failures"])
     try:
         private = signing.open_private_key(key.sealed_private_key, pin)
     except (signing.WrongPin, ValueError):
-        _count_failure(user)
+        _record_failure(user)
         raise ApplicationError(_failure_message(user), code="wrong_pin") from None
-    if user.pin_failures:
-        User.objects.filter(pk=user.pk).update(pin_failures=0)
+    User.objects.filter(pk=user.pk, signing_locked=False).update(pin_failures=0)  # a correct PIN ends the run
     return key, private
 
 
-def _count_failure(user: User) -> None:
+def _record_failure(user: User) -> None:
     # Its own transaction: the failure must stay counted although the caller's action is refused.
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        locked.pin_failures += 1
-        payload = {"failures": locked.pin_failures}
         if locked.pin_failures >= settings.SIGNING_MAX_PIN_FAILURES:
             locked.signing_locked = True
-        locked.save(update_fields=["pin_failures", "signing_locked"])
+            locked.save(update_fields=["signing_locked"])
         action = "signing.locked" if locked.signing_locked else "signing.pin_failed"
         event_append(
             fonds=home_fonds(user),
@@ -111,7 +144,7 @@ def _count_failure(user: User) -> None:
             action=action,
             subject_type="user",
             subject_id=user.pk,
-            payload={"username": user.username, **payload},
+            payload={"username": user.username, "failures": locked.pin_failures},
         )
     user.pin_failures, user.signing_locked = locked.pin_failures, locked.signing_locked
 

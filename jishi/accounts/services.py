@@ -10,6 +10,7 @@ from jishi.ledger.hashing import ALGORITHMS
 from jishi.ledger.models import Chain
 from jishi.ledger.services import chain_create, event_append
 
+from . import keys
 from .models import OrgUnit, RoleAssignment, User
 
 
@@ -68,7 +69,10 @@ def user_create(
 
 def role_grant(*, actor: User | None, user: User, org_unit: OrgUnit, role: Role) -> RoleAssignment:
     with transaction.atomic():
+        first_in_unit = not RoleAssignment.objects.filter(user=user, org_unit=org_unit).exists()
         assignment, created = RoleAssignment.objects.get_or_create(user=user, org_unit=org_unit, role=role.value)
+        if created and first_in_unit:
+            keys.signing_key_publish(user=user, fonds=org_unit.code)
         if created:
             event_append(
                 fonds=org_unit.code,

@@ -24,7 +24,7 @@ SYSTEM = "system"
 SYSTEM_SIGNED = frozenset(
     {"chain.genesis", "signing_key.enrol", "signing_key.rotate", "signing_key.revoke", "signing_key.pin_change"}
 )
-PERSON_SIGNED = frozenset({"step.confirm"})
+PERSON_SIGNED = frozenset({"step.confirm", "step.waive", "step.correct"})
 
 
 @dataclass(frozen=True)
@@ -113,15 +113,19 @@ class KeyInfo:
     owner: str  # username, or "system" for a unit key
     fonds: str
     public_key: bytes
-    valid_from: str
-    valid_until: str | None = None
+    valid_from: int  # seq of the enrolling event in ``fonds``' chain
+    valid_until: int | None = None  # seq of the rotating or revoking event
 
 
 @dataclass
 class Registry:
-    """Public keys learned from the ledger: unit system keys (genesis) and personal keys (enrolment)."""
+    """Public keys learned from the ledger: unit system keys (genesis) and personal keys (enrolment).
 
-    keys: dict[str, KeyInfo] = field(default_factory=dict)
+    A personal key is valid only in the chain that published it, and only between the events that
+    published and retired it there — positions in the chain, not clock times, which could be forged.
+    """
+
+    keys: dict[tuple[str, str], KeyInfo] = field(default_factory=dict)
     system: dict[str, KeyInfo] = field(default_factory=dict)
     algorithms: dict[str, str] = field(default_factory=dict)
 
@@ -132,21 +136,18 @@ class Registry:
             payload: Any = json.loads(row.payload)
             if row.action == "chain.genesis" and row.seq == 1:
                 key = payload["system_key"]
-                info = KeyInfo(key["key_id"], SYSTEM, row.fonds, bytes.fromhex(key["public_key"]), row.recorded_at)
+                info = KeyInfo(key["key_id"], SYSTEM, row.fonds, bytes.fromhex(key["public_key"]), row.seq)
                 self.system[row.fonds] = info
                 self.algorithms[row.fonds] = payload["algorithm"]
             elif row.action in ("signing_key.enrol", "signing_key.rotate"):
-                if row.action == "signing_key.rotate" and payload["old_key_id"] in self.keys:
-                    self.keys[payload["old_key_id"]].valid_until = row.recorded_at
-                self.keys[payload["key_id"]] = KeyInfo(
-                    payload["key_id"],
-                    payload["username"],
-                    row.fonds,
-                    bytes.fromhex(payload["public_key"]),
-                    row.recorded_at,
+                old = self.keys.get((row.fonds, payload.get("old_key_id", "")))
+                if row.action == "signing_key.rotate" and old is not None:
+                    old.valid_until = row.seq
+                self.keys[(row.fonds, payload["key_id"])] = KeyInfo(
+                    payload["key_id"], payload["username"], row.fonds, bytes.fromhex(payload["public_key"]), row.seq
                 )
-            elif row.action == "signing_key.revoke" and payload["key_id"] in self.keys:
-                self.keys[payload["key_id"]].valid_until = row.recorded_at
+            elif row.action == "signing_key.revoke" and (row.fonds, payload["key_id"]) in self.keys:
+                self.keys[(row.fonds, payload["key_id"])].valid_until = row.seq
         except (KeyError, TypeError, ValueError):
             # A malformed key event is reported by the full pass (its hash or signature fails).
             return
@@ -188,13 +189,13 @@ def _check_signature(row: EventRow, sig: SignatureRow, registry: Registry) -> st
         if key is None or key.key_id != sig.key_id:
             return "系统签名所用密钥不是本全宗创世事件登记的单位密钥"
     else:
-        key = registry.keys.get(sig.key_id)
+        key = registry.keys.get((row.fonds, sig.key_id))
         if key is None:
-            return f"签名密钥 {sig.key_id} 未在台账中登记"
+            return f"签名密钥 {sig.key_id} 未在本全宗台账中登记"
         if key.owner != sig.signer or _actor_username(row.actor) != sig.signer:
             return f"签名密钥 {sig.key_id} 属于 {key.owner}，不是事件操作人 {row.actor} 的密钥"
-        if row.recorded_at < key.valid_from or (key.valid_until is not None and row.recorded_at >= key.valid_until):
-            return f"签名时密钥 {sig.key_id} 不在有效期内"
+        if row.seq <= key.valid_from or (key.valid_until is not None and row.seq >= key.valid_until):
+            return f"签名时密钥 {sig.key_id} 不在有效期内（已停用或尚未登记）"
     try:
         signature = bytes.fromhex(sig.signature)
     except ValueError:
@@ -281,7 +282,7 @@ def verify_chain(
     wits = sorted(witnesses, key=lambda w: w.tree_size)
     expected_prev, expected_seq, fonds = hashing.GENESIS_PREV, 1, ""
     builder: merkle.TreeBuilder | None = None
-    last_cp_time = ""
+    last_cp_time = last_time = ""
     for row in rows:
         fonds = row.fonds
         if row.seq == 1 and registry is not None:
@@ -295,6 +296,9 @@ def verify_chain(
             return Break(fonds, row.seq, f"序号不连续，应为 {expected_seq}")
         if row.prev_hash != expected_prev:
             return Break(fonds, row.seq, "前一事件哈希不符")
+        if row.recorded_at < last_time:
+            return Break(fonds, row.seq, "记录时间早于前一事件（时间被倒填）")
+        last_time = row.recorded_at
         try:
             payload: Any = json.loads(row.payload)
         except ValueError:
@@ -438,8 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         witnesses = [Witness.from_text(Path(w).read_text(encoding="utf-8")) for w in args.witness]
         problems = verify_export(args.directory, witnesses)
-    except (OSError, ValueError, KeyError) as exc:
-        print(f"无法核验：{exc}")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"无法核验：导出包格式错误（{exc}）")
         return 3
     if problems:
         print(f"核验未通过：{problems[0]}")

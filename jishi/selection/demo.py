@@ -132,6 +132,7 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> dict[str, An
     leader = User.objects.get(username="nj_leader")
     appointed = done.nominations.get(status="active")
     step_waive(
+        pin=DEMO_PIN,
         actor=leader,
         batch=done,
         step_id="Y03",
@@ -140,6 +141,7 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> dict[str, An
         legal_basis="2014《条例》第三十四条第三款（非中共党员拟任人选征求统战部门意见）",
     )
     step_waive(
+        pin=DEMO_PIN,
         actor=leader,
         batch=done,
         step_id="Y04",

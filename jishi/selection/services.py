@@ -56,6 +56,8 @@ def _log(batch: Batch, actor: User, action: str, subject: Any, payload: dict[str
 
 def _text(value: str, label: str, *, required: bool = True, max_length: int = TEXT_MAX) -> str:
     value = (value or "").strip()
+    if "\x00" in value:
+        raise ApplicationError(f"{label}含有无法保存的控制字符。", code="invalid_text", extra={"field": label})
     if required and not value:
         raise ApplicationError(f"请填写{label}。", code="required", extra={"field": label})
     if len(value) > max_length:
@@ -75,6 +77,16 @@ def _worker_step(actor: User, batch: Batch, step_id: str) -> Step:
     step = _step(batch, step_id)
     perms.require(perms.can_work_on_step(actor, batch, step.responsible_roles), "您不是该步骤的责任人，不能办理。")
     return step
+
+
+def _locked(record: StepRecord) -> StepRecord:
+    """Re-read the record under a row lock: concurrent saves and confirmations of one record queue here,
+    so a confirmation always names the revision the signer actually saw."""
+    return (
+        StepRecord.objects.select_for_update(of=("self",))
+        .select_related("batch__org_unit", "batch__procedure", "nomination")
+        .get(pk=record.pk)
+    )
 
 
 def _require_open(record: StepRecord) -> None:
@@ -152,9 +164,14 @@ def nomination_add(*, actor: User, batch: Batch, cadre: Cadre, position: Positio
     definition = batch.procedure.definition
     state = batch_state(batch)
     for step in definition.steps():
-        if step.closes_nominations and state.batch.get(step.id) in transitions.DONE_STATES:
+        # A batch step that waited for every person's own steps is done: a person added now would be
+        # past it without having gone through them (e.g. 初步人选征求纪检监察机关意见 before 酝酿).
+        waited = any(definition.step(p).scope == Scope.NOMINATION for p in definition.prerequisites_of(step.id))
+        done = state.batch.get(step.id) in transitions.DONE_STATES
+        if done and step.scope == Scope.BATCH and (step.closes_nominations or waited):
             raise ApplicationError(
-                f"“{step.name}”已完成，本批次不能再增加人选；如确需增加，请另行启动程序。", code="nominations_closed"
+                f"“{step.id} {step.name}”已完成，本批次不能再增加人选；如确需增加，请另行启动程序。",
+                code="nominations_closed",
             )
     now = timezone.now()
     try:
@@ -285,6 +302,10 @@ def step_start(*, actor: User, batch: Batch, step_id: str, nomination: Nominatio
     if unmet:
         _refuse_skip(actor=actor, batch=batch, step=step, nomination=nomination, unmet=unmet)
     with transaction.atomic():
+        # Serialize per department, then look again: a double-clicked 开始办理 must not open two records.
+        fonds_lock(fonds=batch.org_unit.code)
+        if current_record(batch, step_id, nomination) is not None:
+            raise ApplicationError("该步骤已经开始办理。", code="already_started")
         record = StepRecord.objects.create(
             batch=batch, nomination=nomination, step_id=step_id, started_by=actor, started_at=timezone.now()
         )
@@ -298,9 +319,10 @@ def step_start(*, actor: User, batch: Batch, step_id: str, nomination: Nominatio
     return record
 
 
-def _bump(record: StepRecord) -> None:
+def _bump(record: StepRecord, *, data: bool = False) -> None:
+    """Next revision; the caller holds the row lock (``_locked``)."""
     record.revision += 1
-    record.save(update_fields=["data", "revision"])
+    record.save(update_fields=["data", "revision"] if data else ["revision"])
 
 
 def step_save(*, actor: User, record: StepRecord, data: dict[str, str]) -> StepRecord:
@@ -309,8 +331,10 @@ def step_save(*, actor: User, record: StepRecord, data: dict[str, str]) -> StepR
     _require_open(record)
     cleaned = clean_step_data(step, data)
     with transaction.atomic():
+        record = _locked(record)
+        _require_open(record)
         record.data = cleaned
-        _bump(record)
+        _bump(record, data=True)
         _log(
             record.batch,
             actor,
@@ -331,6 +355,8 @@ def tally_save(*, actor: User, record: StepRecord, tally: TallyInput) -> VoteTal
     if set(tally.lines) != set(candidates):
         raise ApplicationError("计票名单与本步骤的人选不一致，请刷新页面后重新填写。", code="tally_candidates")
     with transaction.atomic():
+        record = _locked(record)
+        _require_open(record)
         vt, _ = VoteTally.objects.update_or_create(
             record=record,
             defaults={
@@ -399,6 +425,8 @@ def notebook_entry_add(
     if occurred_at < record.batch.created_at - dt.timedelta(days=366):
         raise ApplicationError("时间早于本批次启动一年以上，请核对。", code="too_early")
     with transaction.atomic():
+        record = _locked(record)
+        _require_open(record)
         entry = NotebookEntry.objects.create(
             record=record,
             item_id=item_id,
@@ -410,8 +438,7 @@ def notebook_entry_add(
             recorder=actor,
             created_at=now,
         )
-        record.revision += 1
-        record.save(update_fields=["revision"])
+        _bump(record)
         _log(
             record.batch,
             actor,
@@ -451,6 +478,8 @@ def material_register(
         raise ApplicationError("页数应在 1 到 10000 之间。", code="invalid_pages")
     stored = materials.store(upload) if upload is not None else None
     with transaction.atomic():
+        record = _locked(record)
+        _require_open(record)
         material = Material.objects.create(
             record=record,
             item_id=item_id,
@@ -464,8 +493,7 @@ def material_register(
             registered_by=actor,
             registered_at=timezone.now(),
         )
-        record.revision += 1
-        record.save(update_fields=["revision"])
+        _bump(record)
         _log(
             record.batch,
             actor,
@@ -486,7 +514,9 @@ def material_register(
     return material
 
 
-def step_confirm(*, actor: User, record: StepRecord, role: str, pin: str) -> Confirmation:
+def step_confirm(
+    *, actor: User, record: StepRecord, role: str, pin: str, seen_revision: int | None = None
+) -> Confirmation:
     """A responsible person signs the record's current revision in one of the signer roles.
 
     The PIN opens the person's Ed25519 key; the signature covers the event hash, and the event covers
@@ -500,10 +530,18 @@ def step_confirm(*, actor: User, record: StepRecord, role: str, pin: str) -> Con
         f"您在本部门没有“{ROLE_LABELS[Role(role)]}”身份，不能以此身份确认。",
     )
     _require_open(record)
-    if record.confirmations.filter(role=role, revision=record.revision).exists():
-        raise ApplicationError("该身份已确认过当前内容。", code="already_confirmed")
     key, private = keys.unseal(user=actor, pin=pin)  # outside the transaction: failures stay counted
     with transaction.atomic():
+        record = _locked(record)
+        _require_open(record)
+        if seen_revision is not None and seen_revision != record.revision:
+            raise ApplicationError("您打开页面后纪实内容已被修改，请刷新页面、核对新内容后再确认。", code="stale")
+        confirmed = record.confirmations.filter(revision=record.revision)
+        if confirmed.filter(role=role).exists():
+            raise ApplicationError("该身份已确认过当前内容。", code="already_confirmed")
+        if confirmed.filter(user=actor).exists():
+            # Two signer roles exist so that two people check the record; one person cannot fill both.
+            raise ApplicationError("您已以另一身份确认过本纪实，同一人不能以两个身份签字。", code="same_person")
         event = event_append(
             fonds=record.batch.org_unit.code,
             actor=actor,
@@ -605,10 +643,40 @@ def step_complete(*, actor: User, record: StepRecord) -> StepRecord:
     return record
 
 
+APPROVER = "approver"
+
+
+def _approver_signed(
+    batch: Batch, actor: User, action: str, subject: Any, payload: dict[str, Any], key: Any, private: bytes
+) -> None:
+    """An approval (waiver, correction) is signed by the approver like a confirmation is."""
+    event = event_append(
+        fonds=batch.org_unit.code,
+        actor=actor,
+        action=action,
+        subject_type=type(subject)._meta.model_name or "",
+        subject_id=subject.pk,
+        payload={"batch": batch.number, "role": APPROVER, "key_id": key.key_id, **payload},
+    )
+    message = signing.event_signature_message(
+        fonds=batch.org_unit.code, seq=event.seq, event_hash=event.hash, role=APPROVER
+    )
+    signature_attach(
+        event=event, key_id=key.key_id, signer=actor.username, role=APPROVER, signature=signing.sign(private, message)
+    )
+
+
 def step_waive(
-    *, actor: User, batch: Batch, step_id: str, nomination: Nomination | None = None, reason: str, legal_basis: str
+    *,
+    actor: User,
+    batch: Batch,
+    step_id: str,
+    nomination: Nomination | None = None,
+    reason: str,
+    legal_basis: str,
+    pin: str,
 ) -> StepRecord:
-    """Waive a conditional step with reason, legal basis and a 部领导's approval (the actor)."""
+    """Waive a conditional step with reason, legal basis and a 部领导's signed approval (the actor)."""
     step = _step(batch, step_id)
     perms.require(perms.can_waive(actor, batch), "免除步骤须经部领导批准，您没有该权限。")
     if not step.waivable:
@@ -621,8 +689,10 @@ def step_waive(
     )
     if unmet:
         _refuse_skip(actor=actor, batch=batch, step=step, nomination=nomination, unmet=unmet)
+    key, private = keys.unseal(user=actor, pin=pin)
     now = timezone.now()
     with transaction.atomic():
+        fonds_lock(fonds=batch.org_unit.code)
         record = current_record(batch, step_id, nomination)
         if record is None:
             record = StepRecord(batch=batch, nomination=nomination, step_id=step_id, started_by=actor, started_at=now)
@@ -634,7 +704,7 @@ def step_waive(
         record.completed_by = actor
         record.completed_at = now
         record.save()
-        _log(
+        _approver_signed(
             batch,
             actor,
             "step.waive",
@@ -645,12 +715,15 @@ def step_waive(
                 "reason": reason,
                 "legal_basis": legal_basis,
             },
+            key,
+            private,
         )
     return record
 
 
-def step_correct(*, actor: User, record: StepRecord, reason: str, data: dict[str, str]) -> StepRecord:
-    """Correct a completed record: a new record naming the old one, with reason; the old one is kept."""
+def step_correct(*, actor: User, record: StepRecord, reason: str, data: dict[str, str], pin: str) -> StepRecord:
+    """Correct a completed record: a new record naming the old one, with the approver's signed reason;
+    the old one is kept."""
     batch = record.batch
     perms.require(perms.can_correct(actor, batch), "更正已办结的纪实须由干部科长或部领导批准办理。")
     if record.status != RecordStatus.COMPLETED:
@@ -665,8 +738,12 @@ def step_correct(*, actor: User, record: StepRecord, reason: str, data: dict[str
         raise ApplicationError("更正后仍缺少必填项：" + "、".join(missing), code="invalid_fields")
     if cleaned == record.data:
         raise ApplicationError("更正内容与原记录相同，无需更正。", code="no_change")
+    key, private = keys.unseal(user=actor, pin=pin)
     now = timezone.now()
     with transaction.atomic():
+        fonds_lock(fonds=batch.org_unit.code)
+        if StepRecord.objects.filter(corrects=record).exists():
+            raise ApplicationError("该记录已被更正过，请更正最新的记录。", code="already_corrected")
         new = StepRecord.objects.create(
             batch=batch,
             nomination=record.nomination,
@@ -682,7 +759,7 @@ def step_correct(*, actor: User, record: StepRecord, reason: str, data: dict[str
             correction_reason=reason,
         )
         changed = {k: [record.data.get(k), v] for k, v in cleaned.items() if record.data.get(k) != v}
-        _log(
+        _approver_signed(
             batch,
             actor,
             "step.correct",
@@ -694,6 +771,8 @@ def step_correct(*, actor: User, record: StepRecord, reason: str, data: dict[str
                 "approver": actor.username,
                 "changes": changed,
             },
+            key,
+            private,
         )
     return new
 

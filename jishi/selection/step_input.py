@@ -21,6 +21,8 @@ def _parse_date(value: str) -> dt.date:
 
 def clean_field_value(field_type: FieldType, raw: str, choices: tuple[str, ...]) -> Any:
     value = raw.strip()
+    if "\x00" in value:
+        raise ValueError("NUL")
     if field_type == FieldType.INTEGER:
         number = int(value)
         if number < 0:

@@ -195,7 +195,12 @@ def step_waive(
         return render_step(request, batch, step_id, nomination, forms={"waive_form": form})
     try:
         services.step_waive(
-            actor=request.user, batch=batch, step_id=step_id, nomination=nomination, **form.cleaned_data
+            actor=request.user,
+            batch=batch,
+            step_id=step_id,
+            nomination=nomination,
+            pin=request.POST.get("pin", ""),
+            **form.cleaned_data,
         )
     except PermissionDenied:
         raise
@@ -279,8 +284,13 @@ def record_material(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def record_confirm(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     role, pin = request.POST.get("role", ""), request.POST.get("pin", "")
+    seen = request.POST.get("revision", "")
+    seen_revision = int(seen) if seen.isascii() and seen.isdigit() else None
     return _record_action(
-        request, pk, lambda r: services.step_confirm(actor=request.user, record=r, role=role, pin=pin), "已确认签字。"
+        request,
+        pk,
+        lambda r: services.step_confirm(actor=request.user, record=r, role=role, pin=pin, seen_revision=seen_revision),
+        "已确认签字。",
     )
 
 
@@ -299,11 +309,14 @@ def record_correct(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         record = perms.get_record_for_user(request.user, pk)
         return render_step(request, record.batch, record.step_id, record.nomination, forms={"correct_form": form})
-    data = {k: str(v) for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "reason")}
+    data = {k: str(v) for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "reason", "pin")}
+    pin = request.POST.get("pin", "")
     return _record_action(
         request,
         pk,
-        lambda r: services.step_correct(actor=request.user, record=r, reason=form.cleaned_data["reason"], data=data),
+        lambda r: services.step_correct(
+            actor=request.user, record=r, reason=form.cleaned_data["reason"], data=data, pin=pin
+        ),
         "已办理更正：新记录已生成，原记录保留可查。",
     )
 
