@@ -184,3 +184,11 @@ def test_the_timeline_shows_who_completed_batch_steps_too(world: World, batch: B
     body = _client(world.alice).get(reverse("nomination_detail", args=[nomination.pk])).content.decode()
     d01_row = body.split("D01 ")[1].split("</tr>")[0]
     assert "王建国" in d01_row and "李晓红" in d01_row
+
+
+def test_the_cadre_search_filters_the_table_that_htmx_swaps(world: World):
+    client = _client(world.alice)
+    body = client.get(reverse("cadre_list"), {"q": "刘洋"}, HTTP_HX_REQUEST="true").content.decode()
+    table = body.split('id="cadre-table"')[1].split("</table>")[0]
+    assert "刘洋" in table and "张伟" not in table
+    assert 'hx-select="#cadre-table"' in body
