@@ -13,6 +13,7 @@ def _media(settings, tmp_path):
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SIGNING_SCRYPT_N_LOG2 = 10  # the cheapest cost signing accepts; production uses 2**15
+    settings.LEDGER_CHECKPOINT_EVERY = 25  # small chains in tests still get automatic checkpoints
 
 
 @pytest.fixture

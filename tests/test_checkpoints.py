@@ -29,10 +29,12 @@ def _leaves(chain: Chain, size: int) -> list[bytes]:
 
 def test_a_checkpoint_is_made_automatically_every_n_events(world: World, settings):
     settings.LEDGER_CHECKPOINT_EVERY = 10
+    org_unit_create(actor=None, code="K010", name="十个事件一个检查点的单位")
     for i in range(25):
         with transaction.atomic():
-            event_append(fonds="J002", actor=None, action="test.tick", subject_type="t", subject_id=i, payload={})
-    chain = Chain.objects.get(fonds="J002")
+            event_append(fonds="K010", actor=None, action="test.tick", subject_type="t", subject_id=i, payload={})
+    chain = Chain.objects.get(fonds="K010")
+    assert '"checkpoint_every":10' in Event.objects.get(chain=chain, seq=1).payload
     sizes = list(Checkpoint.objects.filter(chain=chain).values_list("tree_size", flat=True))
     assert sizes and all(s % 10 == 0 for s in sizes) and max(sizes) == chain.seq // 10 * 10
     for cp in Checkpoint.objects.filter(chain=chain):
@@ -152,3 +154,23 @@ def test_the_newest_checkpoint_is_proved_consistent_with_the_previous_one(world:
     assert Client().get(reverse("ledger")).status_code == 302
     client.force_login(world.alice)
     assert client.get(reverse("ledger")).status_code == 403
+
+
+def test_a_deleted_automatic_checkpoint_is_reported(world: World, settings):
+    settings.LEDGER_CHECKPOINT_EVERY = 10
+    org_unit_create(actor=None, code="K011", name="检查点被删的单位")
+    for i in range(12):
+        with transaction.atomic():
+            event_append(fonds="K011", actor=None, action="test.tick", subject_type="t", subject_id=i, payload={})
+    chain = Chain.objects.get(fonds="K011")
+    assert chain_verify(chain) is None
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        else:
+            cursor.execute("DROP TRIGGER ledger_checkpoint_no_delete")
+        cursor.execute("DELETE FROM ledger_checkpoint WHERE chain_id = %s AND tree_size = 10", [chain.pk])
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+    problem = chain_verify(chain)
+    assert problem is not None and problem.seq == 10 and "自动检查点" in problem.what

@@ -97,8 +97,7 @@ def _rehash_from(cursor, chain: Chain, start_seq: int) -> None:
 
 
 @pytest.fixture
-def ledger(world: World, batch: Batch, settings) -> Ledger:
-    settings.LEDGER_CHECKPOINT_EVERY = 25
+def ledger(world: World, batch: Batch) -> Ledger:
     walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "D04")
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -13,6 +13,9 @@ class Chain(models.Model):
     algorithm = models.CharField("摘要算法", max_length=10, default="sha256")
     seq = models.PositiveBigIntegerField("最新序号", default=0)
     head_hash = models.CharField("最新哈希", max_length=64)
+    checkpoint_every = models.PositiveIntegerField(
+        "自动检查点间隔", default=0, help_text="fixed in the genesis event; 0 = no automatic checkpoints"
+    )
     frontier = models.JSONField(
         "默克尔树边界", default=list, help_text="subtree roots of the current tree (RFC 9162), left to right"
     )

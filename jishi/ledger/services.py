@@ -55,14 +55,22 @@ def chain_create(*, fonds: str, algorithm: str = "sha256") -> Chain:
     if algorithm not in hashing.ALGORITHMS:
         raise ValueError(f"unsupported hash algorithm {algorithm!r}")
     key = _system_key_create(fonds)
-    Chain.objects.create(fonds=fonds, algorithm=algorithm, seq=0, head_hash=hashing.GENESIS_PREV, frontier=[])
+    every = settings.LEDGER_CHECKPOINT_EVERY
+    Chain.objects.create(
+        fonds=fonds, algorithm=algorithm, seq=0, head_hash=hashing.GENESIS_PREV, frontier=[], checkpoint_every=every
+    )
     genesis = event_append(
         fonds=fonds,
         actor=None,
         action="chain.genesis",
         subject_type="chain",
         subject_id=fonds,
-        payload={"algorithm": algorithm, "system_key": {"key_id": key.key_id, "public_key": key.public_key}},
+        payload={
+            "algorithm": algorithm,
+            "system_key": {"key_id": key.key_id, "public_key": key.public_key},
+            # Declared here so a verifier can tell a deleted automatic checkpoint from one never made.
+            "checkpoint_every": every,
+        },
     )
     event_sign_system(event=genesis)
     return Chain.objects.get(fonds=fonds)
@@ -151,7 +159,7 @@ def event_append(
     )
     frontier = _frontier_append(chain.frontier, chain.seq, bytes.fromhex(event_hash), chain.algorithm)
     Chain.objects.filter(pk=chain.pk).update(seq=event.seq, head_hash=event_hash, frontier=frontier)
-    every = settings.LEDGER_CHECKPOINT_EVERY
+    every = chain.checkpoint_every
     if every and event.seq % every == 0:
         chain.refresh_from_db()
         checkpoint_create(chain=chain)

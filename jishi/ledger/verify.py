@@ -128,6 +128,7 @@ class Registry:
     keys: dict[tuple[str, str], KeyInfo] = field(default_factory=dict)
     system: dict[str, KeyInfo] = field(default_factory=dict)
     algorithms: dict[str, str] = field(default_factory=dict)
+    checkpoint_every: dict[str, int] = field(default_factory=dict)
 
     def learn(self, row: EventRow) -> None:
         if row.action not in SYSTEM_SIGNED:
@@ -139,6 +140,7 @@ class Registry:
                 info = KeyInfo(key["key_id"], SYSTEM, row.fonds, bytes.fromhex(key["public_key"]), row.seq)
                 self.system[row.fonds] = info
                 self.algorithms[row.fonds] = payload["algorithm"]
+                self.checkpoint_every[row.fonds] = int(payload.get("checkpoint_every") or 0)
             elif row.action in ("signing_key.enrol", "signing_key.rotate"):
                 old = self.keys.get((row.fonds, payload.get("old_key_id", "")))
                 if row.action == "signing_key.rotate" and old is not None:
@@ -331,6 +333,9 @@ def verify_chain(
             if problem:
                 return Break(fonds, row.seq, problem)
         builder.append_leaf_hash(merkle.leaf_hash(bytes.fromhex(row.hash), algo))
+        every = registry.checkpoint_every.get(fonds, 0) if registry is not None else 0
+        if every and builder.size % every == 0 and not (cps and cps[0].tree_size == builder.size):
+            return Break(fonds, row.seq, f"缺少树大小 {builder.size} 处的自动检查点（检查点被删除）")
         while cps and cps[0].tree_size == builder.size:
             cp = cps.pop(0)
             if registry is not None:
