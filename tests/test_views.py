@@ -116,7 +116,7 @@ def test_a_tally_with_more_present_than_due_is_refused(world: World, batch: Batc
     body = response.content.decode()
     assert response.status_code == 400
     assert "实到人数（12）不能多于应到人数（9）" in body
-    assert "abc" not in body or "必须是整数" in body
+    assert "同意票必须是整数" in body and "不同意票不能是负数" in body
     assert not VoteTally.objects.filter(record=record).exists()
 
 

@@ -69,7 +69,6 @@ class FlowCell:
     name: str
     state: str
     record_id: int | None
-    url_kwargs: dict[str, Any]
 
 
 @dataclass
@@ -93,7 +92,7 @@ def flow_map(batch: Batch) -> tuple[ProcedureDefinition, list[FlowRow]]:
             for step in stage.steps:
                 applies = (step.scope == Scope.BATCH) == (nomination is None)
                 if not applies:
-                    cells.append(FlowCell(step.id, step.name, "na", None, {}))
+                    cells.append(FlowCell(step.id, step.name, "na", None))
                     continue
                 nid = nomination.pk if nomination else None
                 record = records.get((step.id, nid))
@@ -103,7 +102,6 @@ def flow_map(batch: Batch) -> tuple[ProcedureDefinition, list[FlowRow]]:
                         step.name,
                         transitions.cell_state(definition, state, step.id, nid),
                         record.pk if record else None,
-                        {"nomination": nid},
                     )
                 )
             stages.append(cells)
