@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "jishi.cadres",
     "jishi.selection",
     "jishi.supervision",
+    "jishi.documents",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +160,11 @@ STATICFILES_DIRS = [BASE_DIR / "jishi" / "static"]
 MEDIA_ROOT = Path(os.environ.get("JISHI_MEDIA_ROOT", VAR_DIR / "materials"))
 MATERIAL_MAX_BYTES = envint("JISHI_MATERIAL_MAX_BYTES", str(20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MATERIAL_MAX_BYTES + 1024 * 1024
+# Generated documents: the CJK font to embed ("path" or "path#subfont-index"; empty = look for system fonts)
+# and the unit's document-signing certificate (PKCS#12) used for PAdES signatures.
+PDF_CJK_FONT = os.environ.get("JISHI_PDF_FONT", "")
+DOCUMENT_CERT_DIR = Path(os.environ.get("JISHI_DOCUMENT_CERT_DIR", VAR_DIR / "certs"))
+LRMX_MAX_BYTES = envint("JISHI_LRMX_MAX_BYTES", str(5 * 1024 * 1024))
 
 # Ledger: a signed Merkle checkpoint every N events of a chain (0 = only on demand / schedule),
 # and the scrypt cost (2**N) protecting personal signing keys under the signing PIN.
