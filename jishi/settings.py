@@ -158,12 +158,39 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at startup when it is missing
 STATICFILES_DIRS = [BASE_DIR / "jishi" / "static"]
 MEDIA_ROOT = Path(os.environ.get("JISHI_MEDIA_ROOT", VAR_DIR / "materials"))
+# Material files: local filesystem (MEDIA_ROOT) or an S3-compatible object store via django-storages.
+MATERIAL_STORAGE = os.environ.get("JISHI_MATERIAL_STORAGE", "filesystem")
+if MATERIAL_STORAGE == "filesystem":
+    _materials: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MATERIAL_STORAGE == "s3":
+    _materials = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ.get("JISHI_S3_BUCKET", ""),
+            "endpoint_url": os.environ.get("JISHI_S3_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("JISHI_S3_ACCESS_KEY", ""),
+            "secret_key": os.environ.get("JISHI_S3_SECRET_KEY", ""),
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+    if not _materials["OPTIONS"]["bucket_name"]:  # type: ignore[index]
+        raise ImproperlyConfigured("JISHI_MATERIAL_STORAGE=s3 needs JISHI_S3_BUCKET")
+else:
+    raise ImproperlyConfigured("JISHI_MATERIAL_STORAGE must be filesystem or s3")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "materials": _materials,
+}
 MATERIAL_MAX_BYTES = envint("JISHI_MATERIAL_MAX_BYTES", str(20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MATERIAL_MAX_BYTES + 1024 * 1024
 # Generated documents: the CJK font to embed ("path" or "path#subfont-index"; empty = look for system fonts)
 # and the unit's document-signing certificate (PKCS#12) used for PAdES signatures.
 PDF_CJK_FONT = os.environ.get("JISHI_PDF_FONT", "")
 DOCUMENT_CERT_DIR = Path(os.environ.get("JISHI_DOCUMENT_CERT_DIR", VAR_DIR / "certs"))
+DOCUMENT_CERT_PASSPHRASE = secret("document-cert-passphrase", "JISHI_DOCUMENT_CERT_PASSPHRASE", 32)
 LRMX_MAX_BYTES = envint("JISHI_LRMX_MAX_BYTES", str(5 * 1024 * 1024))
 
 # Ledger: a signed Merkle checkpoint every N events of a chain (0 = only on demand / schedule),

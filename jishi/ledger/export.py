@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from jishi.core.storage import path_for
+from jishi.core import storage
 
 from . import selectors
 from .models import Chain
@@ -36,7 +36,8 @@ def export_ledger(out: Path, chains: list[Chain], *, with_materials: bool = Fals
             for row in selectors.chain_rows(chain):
                 if row.action == "material.register":
                     sha = json.loads(row.payload).get("sha256")
-                    if sha and path_for(sha).exists():
-                        shutil.copyfile(path_for(sha), materials / sha)
+                    if sha and storage.exists(sha):
+                        with storage.open_material(sha) as src, (materials / sha).open("wb") as dst:
+                            shutil.copyfileobj(src, dst)
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return manifest

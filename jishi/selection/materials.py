@@ -2,8 +2,8 @@
 
 The type is sniffed from the content (magic bytes, and for ZIP containers the part that defines the
 format); the name's extension must agree, so a renamed executable or a mislabeled scan is refused.
-The file is written to a temporary file, fsynced and renamed into place before the caller's database
-row commits: a crash can leave an unreferenced file (never shown anywhere), never a row without a file.
+The file is written to a temporary file, fsynced and renamed into place (or uploaded to the object store)
+before the caller's database row commits: a crash can leave an unreferenced file (never shown anywhere), never a row without a file.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 from django.conf import settings
 
+from jishi.core import storage
 from jishi.core.exceptions import ApplicationError
-from jishi.core.storage import path_for
 
 # Sniffed type → (extensions it may carry, MIME type for downloads).
 TYPES = {
@@ -79,7 +79,8 @@ def store(upload: Any) -> StoredFile:
         raise ApplicationError(
             f"文件超过 {settings.MATERIAL_MAX_BYTES // (1024 * 1024)} MB 的上限。", code="file_too_large"
         )
-    root = Path(settings.MEDIA_ROOT)
+    # Same directory as the stored files, so the final rename is atomic; object stores upload from here.
+    root = storage.local_root() or Path(settings.MEDIA_ROOT)
     root.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
     with tempfile.NamedTemporaryFile(dir=root, prefix=".upload-", delete=False) as tmp:
@@ -112,16 +113,5 @@ def store(upload: Any) -> StoredFile:
         tmp_path.unlink(missing_ok=True)
         raise
     sha = digest.hexdigest()
-    target = path_for(sha)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        tmp_path.unlink()  # same content already stored: never overwrite a stored file
-    else:
-        os.replace(tmp_path, target)
-        target.chmod(0o440)
-        directory = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)  # the rename itself survives a crash
-        finally:
-            os.close(directory)
+    storage.put(sha, tmp_path)
     return StoredFile(sha256=sha, size=size, name=name, kind=kind)

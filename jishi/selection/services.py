@@ -4,8 +4,7 @@ one ledger event each (appended before the transaction commits)."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,7 +15,7 @@ from jishi.accounts.models import OrgUnit, User
 from jishi.cadres.models import Cadre, Position
 from jishi.core.exceptions import ApplicationError
 from jishi.core.roles import ROLE_LABELS, Role
-from jishi.core.storage import file_problem, path_for
+from jishi.core.storage import file_problem, open_material
 from jishi.ledger import signing
 from jishi.ledger.services import event_append, fonds_lock, signature_attach
 from jishi.procedures.schema import ItemKind, Scope, Step
@@ -777,13 +776,12 @@ def step_correct(*, actor: User, record: StepRecord, reason: str, data: dict[str
     return new
 
 
-def material_download(*, actor: User, material: Material) -> Path:
+def material_download(*, actor: User, material: Material) -> IO[bytes]:
     """Hand out a stored material file; every access is an event (who read which evidence, when)."""
     batch = material.record.batch
     perms.require(perms.can_view_batch(actor, batch), "您无权查看该材料。")
     if not material.sha256:
         raise ApplicationError("该材料是纸质原件，没有电子文件。", code="no_file")
-    path = path_for(material.sha256)
     problem = file_problem(material.sha256)
     if problem:
         raise ApplicationError(f"{problem}，请立即报告干部监督部门。", code="file_damaged")
@@ -799,4 +797,4 @@ def material_download(*, actor: User, material: Material) -> Path:
                 "sha256": material.sha256,
             },
         )
-    return path
+    return open_material(material.sha256)

@@ -326,9 +326,9 @@ def material_download(request: AuthedHttpRequest, pk: int) -> FileResponse:
     material = Material.objects.select_related("record__batch__org_unit").filter(pk=pk).first()
     if material is None:
         raise Http404
-    path = services.material_download(actor=request.user, material=material)
+    stream = services.material_download(actor=request.user, material=material)
     return FileResponse(
-        path.open("rb"),
+        stream,
         as_attachment=True,
         filename=material.original_name or material.title,
         content_type=content_type(material.kind),
