@@ -7,4 +7,5 @@ urlpatterns = [
     path("cadres/", include("jishi.cadres.urls")),
     path("procedures/", include("jishi.procedures.urls")),
     path("ledger/", include("jishi.supervision.urls")),
+    path("documents/", include("jishi.documents.urls")),
 ]

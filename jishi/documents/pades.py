@@ -132,7 +132,8 @@ def _signer(fonds: str) -> signers.SimpleSigner:
     if not path.exists():
         raise ApplicationError(
             f"全宗 {fonds} 没有文书签章证书，无法签署 PDF。请运行 "
-            f"python manage.py documents cert-create --fonds {fonds}（演示用自签名证书）或 documents cert-import 安装正式证书。",
+            f"python manage.py documents cert-create --fonds {fonds}（演示用自签名证书）"
+            "或 documents cert-import 安装正式证书。",
             code="no_document_cert",
         )
     signer = signers.SimpleSigner.load_pkcs12(str(path), passphrase=_passphrase())

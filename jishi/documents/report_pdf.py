@@ -54,8 +54,8 @@ def _record_content(record: RecordBlock, st: dict[str, ParagraphStyle]) -> list[
     for note in record.notes:
         parts.append(
             Paragraph(
-                f"笔记 {when(note.occurred_at)} {text(note.kind)}，{text(note.place)}；参加：{text(note.participants)}；"
-                f"{text(note.content)}（记录人 {text(note.recorder)}）",
+                f"笔记 {when(note.occurred_at)} {text(note.kind)}，{text(note.place)}；"
+                f"参加：{text(note.participants)}；{text(note.content)}（记录人 {text(note.recorder)}）",
                 st["small"],
             )
         )

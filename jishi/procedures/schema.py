@@ -117,6 +117,19 @@ class Item(_Strict):
     kind: ItemKind
     archive: ArchiveStream
     required: bool = True
+    # 应包含的内容: the elements the record must contain (时间、地点、参加人员、意见要点……). The step page
+    # shows them next to the upload, and the reference template (参考模本) prints one row per element.
+    contents: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _contents_are_named_once(self) -> Item:
+        names = [c.strip() for c in self.contents]
+        if any(not name for name in names):
+            raise ValueError(f"纪实项目 {self.id}: 应包含的内容（contents）不能有空项")
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"纪实项目 {self.id}: 应包含的内容（contents）重复：{'、'.join(duplicates)}")
+        return self
 
 
 class Rule(_Strict):
@@ -274,6 +287,30 @@ def cross_reference_errors(definition: ProcedureDefinition) -> list[tuple[Path, 
             if len(set(field_ids)) != len(field_ids):
                 errors.append(((*here, "fields"), f"步骤 {step.id} 的字段编号重复"))
             seen_steps.append(step.id)
+    errors.extend(_missing_contents_errors(definition))
     if definition.stages and definition.stages[0].steps[0].prerequisites:
         errors.append((("stages", 0, "steps", 0, "prerequisites"), "第一个步骤不能有前置步骤"))
     return errors
+
+
+def _missing_contents_errors(definition: ProcedureDefinition) -> list[tuple[Path, str]]:
+    """Items without ``contents`` in a definition whose other items list theirs.
+
+    The rule is "all or none" rather than "every item" because versions stored before ``contents``
+    existed are parsed again whenever a pinned batch is opened, and must keep loading; a definition that
+    lists contents at all (as the standard one does) must list them for every item, or the step page and
+    the reference template of the forgotten item would silently show nothing.
+    """
+    located = [
+        (("stages", si, "steps", ti, "items", ii), item)
+        for si, stage in enumerate(definition.stages)
+        for ti, step in enumerate(stage.steps)
+        for ii, item in enumerate(step.items)
+    ]
+    if not any(item.contents for _, item in located):
+        return []
+    return [
+        (path, f"纪实项目 {item.id} 未列出应包含的内容（contents）：本流程的其他纪实项目都已列出，参考模本需要它")
+        for path, item in located
+        if not item.contents
+    ]

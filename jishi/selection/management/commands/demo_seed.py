@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from jishi.accounts.models import OrgUnit
+from jishi.documents import pades
 from jishi.selection import demo
 
 
@@ -18,7 +20,16 @@ class Command(BaseCommand):
         else:
             demo.seed(progress=lambda message: self.stdout.write(message))
             self.stdout.write(self.style.SUCCESS(f"演示数据已载入（{demo.batch_count()} 个调整批次）。"))
+        self._certificates()
         self.stdout.write("")
         self.stdout.write(f"演示账号（登录密码均为 {demo.DEMO_PASSWORD}，签名口令均为 {demo.DEMO_PIN}）：")
         for line in demo.describe_logins():
             self.stdout.write(line)
+
+    def _certificates(self) -> None:
+        """Self-signed document certificates so the demo's PDFs come out signed (never in production)."""
+        for unit in OrgUnit.objects.order_by("code"):
+            if pades.cert_path(unit.code).exists():
+                continue
+            pades.certificate_create(fonds=unit.code, unit_name=unit.short_name or unit.name)
+            self.stdout.write(f"已为 {unit.name} 生成演示用自签名文书签章证书（{pades.cert_path(unit.code)}）")
