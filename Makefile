@@ -21,6 +21,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 setup: $(VENV)/.installed
 	@mkdir -p var
+	@bash .ci/cjk-font
 	@echo "==> 迁移数据库（$(JISHI_VAR_DIR)）"
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py collectstatic --noinput -v 0
