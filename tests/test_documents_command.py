@@ -46,10 +46,10 @@ def test_the_command_writes_a_signed_report_form_and_names_the_operator(world: W
 
 
 def test_a_whole_batch_gets_one_form_per_person_with_progress(world: World, started: Batch, tmp_path):
-    printed = run("report-form", "--batch", started.number, "-o", str(tmp_path / "forms"))
+    printed = run("report-form", "--batch", started.number, "-o", str(tmp_path / "forms"), "--user", "frank")
     assert "[1/3]" in printed and "[3/3]" in printed
     assert len(list((tmp_path / "forms").glob("*.pdf"))) == 3
-    assert Event.objects.filter(action="document.report_form", actor__isnull=True).count() == 3
+    assert Event.objects.filter(action="document.report_form", actor=world.frank).count() == 3
 
 
 def test_the_command_applies_the_named_users_permissions(world: World, started: Batch, tmp_path):
@@ -60,12 +60,12 @@ def test_the_command_applies_the_named_users_permissions(world: World, started: 
 
 def test_an_unknown_nomination_is_a_clear_error(world: World, tmp_path):
     with pytest.raises(CommandError, match="没有纪实表编号为 J009"):
-        run("report-form", "J009-2026-001-01", "-o", str(tmp_path / "x.pdf"))
+        run("report-form", "J009-2026-001-01", "-o", str(tmp_path / "x.pdf"), "--user", "bob")
 
 
 def test_verify_pdf_passes_a_signed_form_and_fails_a_changed_one(world: World, started: Batch, tmp_path):
     out = tmp_path / "report.pdf"
-    run("report-form", started.nominations.first().number, "-o", str(out))
+    run("report-form", started.nominations.first().number, "-o", str(out), "--user", "bob")
     assert "签章有效" in run("verify-pdf", str(out))
     data = bytearray(out.read_bytes())
     data[2000] ^= 0x20
@@ -108,3 +108,80 @@ def test_another_units_clerk_sees_neither_page_nor_pdf(world: World, started: Ba
     assert client.get(reverse("report_form", args=[nomination.pk])).status_code == 403
     assert client.get(reverse("report_form_pdf", args=[nomination.pk])).status_code == 403
     assert not Event.objects.filter(action="document.report_form").exists()
+
+
+def test_the_approval_form_comes_from_master_data_and_the_nomination(world: World, started: Batch, tmp_path):
+    nomination = started.nominations.first()
+    out = tmp_path / "approval.pdf"
+    run("approval-form", nomination.number, "-o", str(out), "--user", "bob")
+    reader = PdfReader(out)
+    text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
+    assert len(reader.pages) == 2
+    assert "干部任免审批表" in text and nomination.cadre.name in text
+    assert nomination.position.title in text and started.org_unit.name in text
+    assert pades.check_pdf(out.read_bytes()).ok
+    assert Event.objects.filter(action="document.approval_form", actor=world.bob).count() == 1
+
+
+def test_a_dry_run_import_of_an_exported_file_changes_nothing(world: World, started: Batch, tmp_path):
+    nomination = started.nominations.first()
+    out = tmp_path / "person.lrmx"
+    run("lrmx-export", nomination.number, "-o", str(out), "--user", "bob")
+    assert b"<NiRenZhiWu>" in out.read_bytes()
+    before = Event.objects.count()
+    printed = run("lrmx-import", str(out), "--unit", "J001", "--user", "alice", "--dry-run")
+    assert f"更新 {nomination.cadre.name}" in printed and "未作任何修改" in printed
+    assert Event.objects.count() == before
+
+
+def test_lrmx_import_lists_each_difference_and_applies_it_with_yes(world: World, started: Batch, tmp_path):
+    cadre = started.nominations.first().cadre
+    out = tmp_path / "person.lrmx"
+    run("lrmx-export", str(cadre.pk), "-o", str(out), "--user", "bob")
+    out.write_bytes(out.read_bytes().replace(b"<MinZu>", "<MinZu>回".encode()).replace("汉族".encode(), b""))
+    printed = run("lrmx-import", str(out), "--unit", "J001", "--user", "alice", "--yes")
+    assert "民族" in printed and "已导入" in printed
+    cadre.refresh_from_db()
+    assert cadre.ethnicity.startswith("回")
+    assert Event.objects.filter(action="cadre.lrmx_import", actor=world.alice).count() == 1
+
+
+def test_a_hostile_lrmx_file_is_refused_by_the_command_with_nothing_changed(world: World, tmp_path):
+    evil = tmp_path / "evil.lrmx"
+    evil.write_text(
+        '<?xml version="1.0"?><!DOCTYPE Person [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        "<Person><XingMing>&x;</XingMing></Person>",
+        encoding="utf-8",
+    )
+    before = Event.objects.count()
+    with pytest.raises(CommandError):
+        run("lrmx-import", str(evil), "--unit", "J001", "--user", "alice", "--yes")
+    assert Event.objects.count() == before
+
+
+def test_the_register_workbook_matches_the_digest_on_the_ledger(world: World, started: Batch, tmp_path):
+    import hashlib
+
+    from openpyxl import load_workbook
+
+    out = tmp_path / "台账.xlsx"
+    printed = run("ledger-xlsx", "--unit", "J001", "-o", str(out), "--user", "bob")
+    assert "3 人" in printed
+    sheet = load_workbook(out).active
+    names = {cell.value for row in sheet.iter_rows() for cell in row}
+    assert {n.cadre.name for n in started.nominations.all()} <= names
+    event = Event.objects.get(action="register.export")
+    assert hashlib.sha256(out.read_bytes()).hexdigest() in event.payload
+
+
+def test_the_notebook_command_writes_the_batch_notebook(world: World, started: Batch, tmp_path):
+    out = tmp_path / "notebook.pdf"
+    run("notebook", started.number, "-o", str(out), "--user", "bob")
+    text = "".join(page.extract_text() for page in PdfReader(out).pages).replace("\n", "")
+    assert "纪实专用笔记本" in text and started.number in text
+    assert Event.objects.filter(action="notebook.export", actor=world.bob).count() == 1
+
+
+def test_every_subcommand_that_touches_personal_data_needs_a_named_user(world: World, started: Batch, tmp_path):
+    with pytest.raises(CommandError, match="--user"):
+        run("report-form", started.nominations.first().number, "-o", str(tmp_path / "x.pdf"))

@@ -23,6 +23,11 @@ class Sex(models.TextChoices):
     FEMALE = "女", "女"
 
 
+class PhotoKind(models.TextChoices):
+    JPEG = "jpeg", "JPEG"
+    PNG = "png", "PNG"
+
+
 class Cadre(models.Model):
     """干部 — one person's master data as it appears on the 干部任免审批表."""
 
@@ -43,6 +48,8 @@ class Cadre(models.Model):
     inservice_education = models.CharField("在职学历", max_length=30, blank=True)
     inservice_degree = models.CharField("在职学位", max_length=30, blank=True)
     inservice_school_major = models.CharField("在职毕业院校系及专业", max_length=100, blank=True)
+    fulltime_degree_school = models.CharField("全日制学位毕业院校系", max_length=100, blank=True)
+    inservice_degree_school = models.CharField("在职学位毕业院校系", max_length=100, blank=True)
     professional_title = models.CharField("专业技术职务", max_length=50, blank=True)
     expertise = models.CharField("熟悉专业有何专长", max_length=100, blank=True)
     resume = models.TextField("简历", help_text="每行一段经历，如 2008.07--2012.03  四川省威远县财政局科员")
@@ -56,6 +63,12 @@ class Cadre(models.Model):
     training_hours_5y = models.PositiveIntegerField("近五年培训学时", default=0)
     id_number_encrypted = models.TextField("身份证号（加密）", blank=True)
     id_number_hash = models.CharField("身份证号查询摘要", max_length=64, blank=True, db_index=True)
+    retirement_age_basis = models.CharField("改革前任职年龄界限", max_length=20, blank=True)
+    photo = models.BinaryField("照片", blank=True, default=b"")
+    photo_kind = models.CharField("照片格式", max_length=10, choices=PhotoKind.choices, blank=True)
+    # Values of an imported 任免审批表 that are not master data (拟任职务, 拟免职务, 任免理由, 呈报单位, 计算年龄时间,
+    # 填表时间, 填表人, Version, 入党时间 when it is text), kept so the file exports back unchanged.
+    approval_extra = models.JSONField("任免审批表其他项", default=dict, blank=True)
 
     class Meta:
         verbose_name = "干部"
@@ -90,6 +103,8 @@ class FamilyMember(models.Model):
     relation = models.CharField("称谓", max_length=20)
     name = models.CharField("姓名", max_length=50)
     birth_month = models.DateField("出生年月", null=True, blank=True)
+    # What an imported form held when it was not a year-month (e.g. "已故", an age), kept for export.
+    birth_text = models.CharField("出生年月（原文）", max_length=20, blank=True)
     political_status = models.CharField("政治面貌", max_length=30, blank=True)
     work_unit_position = models.CharField("工作单位及职务", max_length=100, blank=True)
 

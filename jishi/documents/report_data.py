@@ -69,7 +69,7 @@ class MaterialLine:
 
     @property
     def sha_prefix(self) -> str:
-        return self.sha256[:16] if self.sha256 else "纸质原件"
+        return self.sha256[:16]
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,8 @@ def _record_content(record: RecordBlock, st: dict[str, ParagraphStyle]) -> list[
         number = f"，{text(m.document_number)}" if m.document_number else ""
         parts.append(
             Paragraph(
-                f"材料：{text(m.title)}{number}，{m.pages} 页，{m.kind.upper() or '纸质'}，SHA-256 {m.sha_prefix}",
+                f"材料：{text(m.title)}{number}，{m.pages} 页，"
+                + (f"{m.kind.upper()}，SHA-256 {m.sha_prefix}" if m.sha256 else "纸质原件（无电子文件）"),
                 st["small"],
             )
         )

@@ -32,22 +32,18 @@ class GeneratedDocument:
         return hashlib.sha256(self.content).hexdigest()
 
 
-def _record_access(
-    *, actor: User | None, fonds: str, action: str, subject: str, pk: int, payload: dict[str, Any]
-) -> None:
+def _record_access(*, actor: User, fonds: str, action: str, subject: str, pk: int, payload: dict[str, Any]) -> None:
     with transaction.atomic():
         event_append(fonds=fonds, actor=actor, action=action, subject_type=subject, subject_id=pk, payload=payload)
 
 
-def report_form_generate(*, actor: User | None, nomination: Nomination) -> GeneratedDocument:
+def report_form_generate(*, actor: User, nomination: Nomination) -> GeneratedDocument:
     """The signed 全程纪实报告表 PDF of one nomination (一人一表).
 
-    A checkpoint is signed first so that every record in the form is covered by one; ``actor`` None is
-    the command line run by the operating system account (batch jobs), recorded as 系统.
+    A checkpoint is signed first so that every record in the form is covered by one.
     """
     batch = nomination.batch
-    if actor is not None:
-        perms.require(perms.can_view_batch(actor, batch), "您无权查看该人选的纪实报告表。")
+    perms.require(perms.can_view_batch(actor, batch), "您无权查看该人选的纪实报告表。")
     fonds = batch.org_unit.code
     with transaction.atomic():
         chain = Chain.objects.select_for_update().filter(fonds=fonds).first()
@@ -69,9 +65,7 @@ def report_form_generate(*, actor: User | None, nomination: Nomination) -> Gener
     return document
 
 
-def approval_form_generate(
-    *, actor: User | None, cadre: Cadre, nomination: Nomination | None = None
-) -> GeneratedDocument:
+def approval_form_generate(*, actor: User, cadre: Cadre, nomination: Nomination | None = None) -> GeneratedDocument:
     """The 干部任免审批表 PDF from cadre master data (and the nomination's proposed post)."""
     from jishi.cadres.approval_io import form_from_cadre
 
@@ -79,11 +73,10 @@ def approval_form_generate(
 
     if nomination is not None and nomination.cadre_id != cadre.pk:
         raise ValueError("nomination belongs to another cadre")
-    if actor is not None:
-        if nomination is not None:
-            perms.require(perms.can_view_batch(actor, nomination.batch), "您无权查看该人选的任免审批表。")
-        else:
-            perms.require(perms.can_view_cadre(actor, cadre), "您无权查看该干部的任免审批表。")
+    if nomination is not None:
+        perms.require(perms.can_view_batch(actor, nomination.batch), "您无权查看该人选的任免审批表。")
+    else:
+        perms.require(perms.can_view_cadre(actor, cadre), "您无权查看该干部的任免审批表。")
     fonds = (nomination.batch.org_unit if nomination else cadre.org_unit).code
     unit_name = (nomination.batch.org_unit if nomination else cadre.org_unit).name
     pdf = pades.sign_pdf(

@@ -2,8 +2,9 @@
 
 The type is sniffed from the content (magic bytes, and for ZIP containers the part that defines the
 format); the name's extension must agree, so a renamed executable or a mislabeled scan is refused.
-The file is written to a temporary file, fsynced and renamed into place (or uploaded to the object store)
-before the caller's database row commits: a crash can leave an unreferenced file (never shown anywhere), never a row without a file.
+The file is written to a temporary file, fsynced and renamed into place (or uploaded to the object
+store) before the caller's database row commits: a crash can leave an unreferenced file (never shown
+anywhere), never a row without a file.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """manage.py documents — every generated document from the command line, for batch jobs and checks.
 
-Exports run as the account named by ``--user`` (its permissions apply and the ledger names it); without
-``--user`` they run as 系统 (the server operator), which the ledger records as such. Imports always need
-``--user``: a change to master data must name the person who made it.
+Every subcommand that reads or changes personal data runs as the account named by ``--user``: its
+permissions apply and the ledger names that person, exactly as when they click in the web UI.
 """
 
 from __future__ import annotations
@@ -38,8 +37,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
 
-        def with_user(p: CommandParser, required: bool = False) -> CommandParser:
-            p.add_argument("--user", required=required, help="以该账号身份办理（权限按该账号；台账记其姓名）")
+        def with_user(p: CommandParser) -> CommandParser:
+            p.add_argument("--user", required=True, help="以该账号身份办理（权限按该账号；台账记其姓名）")
             return p
 
         report = with_user(sub.add_parser("report-form", help="全程纪实报告表（签章 PDF）"))
@@ -52,11 +51,14 @@ class Command(BaseCommand):
         lrmx_out = with_user(sub.add_parser("lrmx-export", help="导出干部的任免审批表 LRMX 文件"))
         lrmx_out.add_argument("cadre", help="干部编号（数字）或纪实表编号（含拟任职务）")
         lrmx_out.add_argument("-o", "--output", required=True)
-        lrmx_in = with_user(sub.add_parser("lrmx-import", help="导入 LRMX 文件，先列出逐项差异"), required=True)
+        lrmx_in = with_user(sub.add_parser("lrmx-import", help="导入 LRMX 文件，先列出逐项差异"))
         lrmx_in.add_argument("file")
         lrmx_in.add_argument("--unit", required=True, help="导入到哪个组织部门（全宗号，如 J001）")
         lrmx_in.add_argument("--dry-run", action="store_true", help="只列出差异，不作任何修改")
         lrmx_in.add_argument("--yes", action="store_true", help="不再询问，直接按所列差异导入")
+        lrmx_in.add_argument("--rank", default="", help="新建干部时：现任职级代码（如 county_deputy）")
+        lrmx_in.add_argument("--post-since", default="", help="新建干部时：任现职时间 YYYY-MM（默认取简历最后一段）")
+        lrmx_in.add_argument("--rank-since", default="", help="新建干部时：任现职级时间 YYYY-MM（默认同任现职时间）")
         xlsx = with_user(sub.add_parser("ledger-xlsx", help="干部任用台账（Excel）"))
         xlsx.add_argument("--from", dest="date_from", type=dt.date.fromisoformat, help="起始日期 YYYY-MM-DD")
         xlsx.add_argument("--to", dest="date_to", type=dt.date.fromisoformat, help="截止日期 YYYY-MM-DD")
@@ -85,10 +87,8 @@ class Command(BaseCommand):
 
     # Lookups ----------------------------------------------------------------------------------------
 
-    def _user(self, options: dict[str, Any]) -> User | None:
-        username = options.get("user")
-        if not username:
-            return None
+    def _user(self, options: dict[str, Any]) -> User:
+        username = options["user"]
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"没有名为 {username} 的有效账号")
@@ -170,7 +170,6 @@ class Command(BaseCommand):
         from jishi.cadres.services import cadre_lrmx_import, cadre_lrmx_preview
 
         actor = self._user(options)
-        assert actor is not None  # --user is required by the parser
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
@@ -193,7 +192,15 @@ class Command(BaseCommand):
             answer = input("按上列差异导入？输入 yes 确认：") if self.stdin_is_tty() else ""
             if answer.strip().lower() != "yes":
                 raise CommandError("未确认，未作任何修改（非交互运行请加 --yes）")
-        cadre = cadre_lrmx_import(actor=actor, org_unit=unit, data=data, confirm_sha256=preview.sha256)
+        cadre = cadre_lrmx_import(
+            actor=actor,
+            org_unit=unit,
+            data=data,
+            confirm_sha256=preview.sha256,
+            current_rank=options["rank"],
+            current_post_since=options["post_since"],
+            current_rank_since=options["rank_since"],
+        )
         self.stdout.write(self.style.SUCCESS(f"已导入：{cadre.name}（干部编号 {cadre.pk}）"))
 
     @staticmethod
@@ -204,7 +211,6 @@ class Command(BaseCommand):
 
     def _ledger_xlsx(self, options: dict[str, Any]) -> None:
         from jishi.documents.register import register_rows
-        from jishi.documents.register_xlsx import register_xlsx
         from jishi.documents.services_exports import register_export
 
         actor = self._user(options)
@@ -216,8 +222,7 @@ class Command(BaseCommand):
             org_unit_id=unit.pk if unit else None,
             include_dropped=options["include_dropped"],
         )
-        content = register_xlsx(register)
-        register_export(actor=actor, register=register)
+        content = register_export(actor=actor, register=register)
         self._done(_write(options["output"], content), f"干部任用台账（{len(register.rows)} 人）")
 
     def _notebook(self, options: dict[str, Any]) -> None:
