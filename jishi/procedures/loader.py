@@ -6,6 +6,7 @@ maintainer at the exact place (pydantic's error paths are mapped back through th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,10 +70,15 @@ _MESSAGES = {
 }
 
 
+# libyaml when PyYAML was built with it: the pure-Python loader takes over a second for the standard file.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=16)
 def parse_text(text: str) -> LoadedDefinition:
+    """Parse and validate a definition; the result is immutable, so the same text is parsed once."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
+        data: Any = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -82,6 +88,7 @@ def parse_text(text: str) -> LoadedDefinition:
     try:
         definition = ProcedureDefinition.model_validate(data, context={"defer_cross_references": True})
     except ValidationError as exc:
+        root = yaml.compose(text, Loader=_LOADER)  # node marks give each error its line
         raw = exc.errors()
         # A list whose only item was invalid also reports "too short"; the item's own error says it all.
         locs = [tuple(e["loc"]) for e in raw]
@@ -97,6 +104,7 @@ def parse_text(text: str) -> LoadedDefinition:
         raise DefinitionInvalid(errors) from exc
     broken = cross_reference_errors(definition)
     if broken:
+        root = yaml.compose(text, Loader=_LOADER)
         raise DefinitionInvalid(
             [DefinitionError(_node_line(root, path), ".".join(str(p) for p in path), msg) for path, msg in broken]
         )
