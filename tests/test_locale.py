@@ -103,6 +103,8 @@ def test_the_compiled_catalog_matches_the_source(entries: list[Entry]):
         if "msgid_plural" in entry.parts:
             assert compiled.ngettext(entry.msgid, entry.parts["msgid_plural"], 1) == entry.parts["msgstr[0]"]
             assert compiled.ngettext(entry.msgid, entry.parts["msgid_plural"], 5) == entry.parts["msgstr[1]"]
+        elif "msgctxt" in entry.parts:
+            assert compiled.pgettext(entry.parts["msgctxt"], entry.msgid) == entry.parts["msgstr"], entry.msgid
         else:
             assert compiled.gettext(entry.msgid) == entry.parts["msgstr"], entry.msgid
 
