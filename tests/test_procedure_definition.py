@@ -17,8 +17,51 @@ STANDARD_PATH = bundled_path("standard")
 STANDARD = STANDARD_PATH.read_text(encoding="utf-8")
 
 # Rule params that name a field of the step; every other param is a plain setting.
-FIELD_PARAMS = {"field", "before", "after", "start", "end", "due_field", "present_field"}
-SETTING_PARAMS = {"ratio", "severity", "min", "days", "label"}
+FIELD_PARAMS = {
+    "field",
+    "before",
+    "after",
+    "start",
+    "end",
+    "due_field",
+    "present_field",
+    "members_field",
+    "reason_field",
+}
+SETTING_PARAMS = {
+    "ratio",
+    "severity",
+    "min",
+    "days",
+    "label",
+    "min_members",
+    "months",
+    "hours",
+    "working_days",
+    "reply_days",
+    "remind_days",
+    "work_months",
+    "grassroots_months",
+    "deputy_to_chief_months",
+    "chief_up_months",
+    "min_months",
+    "min_resume_lines",
+    "county_min",
+    "bureau_min",
+    "term_block",
+    "post_months",
+    "rank_months",
+}
+# Params that name another step of the procedure.
+STEP_PARAMS = {
+    "quota_step",
+    "report_step",
+    "discipline_step",
+    "archive_step",
+    "recommendation_step",
+    "exception_step",
+    "notice_step",
+}
 
 # A small definition that loads; the cross-reference cases below each break one thing in it.
 MINI = """\
@@ -130,7 +173,7 @@ def test_every_standard_step_has_a_legal_basis_citing_a_declared_source(standard
 
 
 def test_every_rule_code_in_the_standard_file_is_a_registered_rule(standard):
-    codes = {rule.code for step in standard.steps() for rule in step.rules}
+    codes = {rule.code for step in standard.steps() for rule in step.rules} | {r.code for r in standard.rules}
     assert codes, "the standard file binds no rules at all"
     assert codes <= set(REGISTRY), codes - set(REGISTRY)
 
@@ -140,8 +183,10 @@ def test_every_rule_field_param_in_the_standard_file_names_a_field_of_its_step(s
     for step in standard.steps():
         field_ids = {f.id for f in step.fields}
         for rule in step.rules:
-            unknown_params = set(rule.params) - FIELD_PARAMS - SETTING_PARAMS
+            unknown_params = set(rule.params) - FIELD_PARAMS - SETTING_PARAMS - STEP_PARAMS
             assert not unknown_params, f"{step.id} {rule.code}: unclassified params {unknown_params}"
+            for key in set(rule.params) & STEP_PARAMS:
+                assert rule.params[key] in {s.id for s in standard.steps()}, f"{step.id} {rule.code}.{key}"
             for key in set(rule.params) & FIELD_PARAMS:
                 assert rule.params[key] in field_ids, f"{step.id} {rule.code}.{key} = {rule.params[key]}"
                 checked += 1
@@ -151,7 +196,9 @@ def test_every_rule_field_param_in_the_standard_file_names_a_field_of_its_step(s
 def test_tally_based_rules_in_the_standard_file_sit_on_steps_that_record_a_tally(standard):
     for step in standard.steps():
         for rule in step.rules:
-            needs_tally = rule.code == "decision_majority" or (rule.code == "quorum" and "due_field" not in rule.params)
+            needs_tally = rule.code in ("W25", "W26", "W16") or (
+                rule.code in ("W13", "W24") and "due_field" not in rule.params
+            )
             if needs_tally:
                 assert step.tally is not None, f"{step.id} {rule.code} has no tally to read"
 
@@ -323,9 +370,9 @@ def test_check_refuses_a_rule_the_system_does_not_have(tmp_path, capsys):
 
     from jishi.procedures.loader import bundled_path
 
-    source = bundled_path("standard").read_text(encoding="utf-8").replace("code: min_value", "code: min_valu", 1)
+    source = bundled_path("standard").read_text(encoding="utf-8").replace("code: W18", "code: W18X", 1)
     path = tmp_path / "bad_rule.yaml"
     path.write_text(source, encoding="utf-8")
     with pytest.raises(CommandError):
         call_command("procedure", "check", str(path))
-    assert "K01: min_valu" in capsys.readouterr().err
+    assert "K01: W18X" in capsys.readouterr().err

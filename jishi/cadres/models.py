@@ -126,6 +126,9 @@ class Position(models.Model):
     rank_level = models.CharField("职务层次", max_length=30, choices=RankLevel.choices)
     quota = models.PositiveSmallIntegerField("核定职数")
     filled = models.PositiveSmallIntegerField("现配职数", default=0)
+    is_key_post = models.BooleanField(
+        "重要岗位", default=False, help_text="动议提名须经干部监督机构审核签字后方可启动民主推荐"
+    )
 
     class Meta:
         verbose_name = "职位"

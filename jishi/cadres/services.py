@@ -67,6 +67,30 @@ def _month(value: Any, label: str, *, required: bool = True) -> dt.date | None:
         raise ApplicationError(f"{label}格式应为 年-月（如 1985-07）。", code="invalid_date") from None
 
 
+def position_set_key_post(*, actor: User, position: Position, is_key_post: bool, reason: str) -> Position:
+    """Flag a post as a key post (重要岗位): its nominations then need a supervisor's signed review first."""
+    perms.require(
+        perms.has_role(actor, position.org_unit, {Role.SECTION_HEAD, Role.DEPT_LEADER, Role.SUPERVISION}),
+        "只有干部科长、部领导或干部监督人员可以设定重要岗位。",
+    )
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500 or "\x00" in reason:
+        raise ApplicationError("请说明设定或取消重要岗位的理由（500 字以内）。", code="required")
+    with transaction.atomic():
+        position = Position.objects.select_for_update().get(pk=position.pk)
+        position.is_key_post = is_key_post
+        position.save(update_fields=["is_key_post"])
+        event_append(
+            fonds=position.org_unit.code,
+            actor=actor,
+            action="position.key_post",
+            subject_type="position",
+            subject_id=position.pk,
+            payload={"name": str(position), "is_key_post": is_key_post, "reason": reason},
+        )
+    return position
+
+
 def position_create(
     *, actor: User | None, org_unit: OrgUnit, unit_name: str, title: str, rank_level: str, quota: int, filled: int = 0
 ) -> Position:

@@ -132,10 +132,17 @@ class Item(_Strict):
         return self
 
 
+class RuleWhen(StrEnum):
+    START = "start"  # before the step may start (BLOCK refuses the start)
+    COMPLETE = "complete"  # when the step completes (BLOCK refuses completion)
+    SCAN = "scan"  # in the periodic scan (`manage.py supervise`): deadlines and time-based conditions
+
+
 class Rule(_Strict):
-    """A supervision rule bound to a step; ``code`` names a function in supervision.rules."""
+    """A supervision rule bound to a step; ``code`` names a rule in supervision.rules (e.g. W24)."""
 
     code: Identifier
+    when: RuleWhen = RuleWhen.COMPLETE  # not "on": YAML 1.1 reads a bare `on` key as true
     params: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -180,6 +187,7 @@ class ProcedureDefinition(_Strict):
     description: str = ""
     sources: tuple[Source, ...] = Field(min_length=1)
     stages: tuple[Stage, ...] = Field(min_length=1)
+    rules: tuple[Rule, ...] = ()  # bound to every step (e.g. timeliness and signatures of records)
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> ProcedureDefinition:

@@ -11,7 +11,6 @@ from jishi.accounts import permissions as perms
 from jishi.accounts.models import User
 from jishi.core.roles import ROLE_LABELS, Role
 from jishi.procedures.schema import ProcedureDefinition, Scope
-from jishi.supervision.rules import RuleContext, TallyData, TallyLine
 
 from . import transitions
 from .models import Batch, Nomination, NominationStatus, RecordStatus, StepRecord
@@ -45,22 +44,6 @@ def batch_state(batch: Batch) -> transitions.BatchState:
         else:
             state.nominations.setdefault(record.nomination_id, {})[record.step_id] = record.status
     return state
-
-
-def rule_context(record: StepRecord) -> RuleContext:
-    tally = getattr(record, "tally", None)
-    tally_data = None
-    if tally is not None:
-        lines = tuple(
-            TallyLine(line.nomination.cadre.name, line.approve, line.oppose, line.abstain, line.defer)
-            for line in tally.lines.select_related("nomination__cadre")
-            if line.nomination.status == NominationStatus.ACTIVE
-        )
-        tally_data = TallyData(tally.due, tally.present, tally.valid_ballots, lines)
-    active = record.batch.nominations.filter(status=NominationStatus.ACTIVE).count()
-    return RuleContext(
-        fields=record.data, tally=tally_data, positions=record.batch.positions.count(), candidates=active
-    )
 
 
 @dataclass

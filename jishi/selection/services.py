@@ -36,7 +36,7 @@ from .models import (
     VoteLine,
     VoteTally,
 )
-from .selectors import batch_state, current_record, rule_context
+from .selectors import batch_state, current_record
 from .step_input import TallyInput, clean_step_data, missing_required
 
 TEXT_MAX = 5000
@@ -300,6 +300,17 @@ def step_start(*, actor: User, batch: Batch, step_id: str, nomination: Nominatio
     )
     if unmet:
         _refuse_skip(actor=actor, batch=batch, step=step, nomination=nomination, unmet=unmet)
+    from jishi.supervision import checks
+
+    facts, findings = checks.start_findings(batch, step_id, nomination)
+    blocks = [f.message for f in findings if f.severity == "block"]
+    if blocks:
+        checks.record_outcome(facts, findings, step_id=step_id, nomination=nomination, record=None, refused=True)
+        raise ApplicationError(
+            f"不能开始办理“{step.id} {step.name}”：" + "；".join(blocks) + " 本次情况已记入预警。",
+            code="rule_block",
+            extra={"problems": blocks},
+        )
     with transaction.atomic():
         # Serialize per department, then look again: a double-clicked 开始办理 must not open two records.
         fonds_lock(fonds=batch.org_unit.code)
@@ -315,6 +326,7 @@ def step_start(*, actor: User, batch: Batch, step_id: str, nomination: Nominatio
             record,
             {"step": step_id, "nomination": nomination.number if nomination else None},
         )
+    checks.record_outcome(facts, findings, step_id=step_id, nomination=nomination, record=record, refused=False)
     return record
 
 
@@ -575,7 +587,7 @@ def step_confirm(
     return confirmation
 
 
-def completion_problems(record: StepRecord) -> list[str]:
+def completion_problems(record: StepRecord, findings: list[Any] | None = None) -> list[str]:
     """Why the record cannot be completed yet (empty list: it can). Used by the page and by step_complete."""
     definition = record.batch.procedure.definition
     step = definition.step(record.step_id)
@@ -594,51 +606,74 @@ def completion_problems(record: StepRecord) -> list[str]:
     for role in step.signer_roles:
         if role not in confirmed:
             problems.append(f"待{ROLE_LABELS[role]}确认签字")
-    problems.extend(f.message for f in rule_findings(record) if f.severity == "block")
+    if findings is None:
+        findings = rule_findings(record)
+    problems.extend(f.message for f in findings if f.severity == "block")
     return problems
 
 
 def rule_findings(record: StepRecord) -> list[Any]:
-    from jishi.supervision.rules import evaluate
+    """The supervision rules bound to the step's completion, over the record as it stands."""
+    from jishi.supervision.checks import complete_findings
 
-    step = record.batch.procedure.definition.step(record.step_id)
-    return evaluate([(r.code, dict(r.params)) for r in step.rules], rule_context(record))
+    return complete_findings(record)[1]
 
 
 def step_complete(*, actor: User, record: StepRecord) -> StepRecord:
-    """Close the step: every required field, item and signature present, no blocking rule broken."""
+    """Close the step: every required field, item and signature present, no blocking rule broken.
+
+    A refusal by a blocking supervision rule is kept as a blocking warning; warnings and notes the rules
+    raise are opened once the completion has committed.
+    """
+    from jishi.supervision import checks
+
     _worker_step(actor, record.batch, record.step_id)
-    with transaction.atomic():
-        record = (
-            StepRecord.objects.select_for_update(of=("self",))
-            .select_related("batch__org_unit", "batch__procedure", "nomination")
-            .get(pk=record.pk)
-        )
-        _require_open(record)
-        problems = completion_problems(record)
-        if problems:
-            raise ApplicationError(
-                "该步骤还不能完成：" + "；".join(problems) + "。", code="incomplete", extra={"problems": problems}
+    facts: Any = None
+    findings: list[Any] = []
+    try:
+        with transaction.atomic():
+            record = (
+                StepRecord.objects.select_for_update(of=("self",))
+                .select_related("batch__org_unit", "batch__procedure", "nomination")
+                .get(pk=record.pk)
             )
-        record.status = RecordStatus.COMPLETED
-        record.completed_by = actor
-        record.completed_at = timezone.now()
-        record.save(update_fields=["status", "completed_by", "completed_at"])
-        signers = list(record.confirmations.filter(revision=record.revision).values_list("role", "event_hash"))
-        _log(
-            record.batch,
-            actor,
-            "step.complete",
-            record,
-            {
-                "step": record.step_id,
-                "nomination": record.nomination.number if record.nomination else None,
-                "revision": record.revision,
-                "data": record.data,
-                "confirmations": [list(s) for s in signers],
-                "materials": list(record.materials.values_list("sha256", flat=True)),
-            },
-        )
+            _require_open(record)
+            # Evaluated under the row lock, so the rules see exactly the content being completed.
+            facts, findings = checks.complete_findings(record)
+            problems = completion_problems(record, findings)
+            if problems:
+                raise ApplicationError(
+                    "该步骤还不能完成：" + "；".join(problems) + "。", code="incomplete", extra={"problems": problems}
+                )
+            record.status = RecordStatus.COMPLETED
+            record.completed_by = actor
+            record.completed_at = timezone.now()
+            record.save(update_fields=["status", "completed_by", "completed_at"])
+            signers = list(record.confirmations.filter(revision=record.revision).values_list("role", "event_hash"))
+            _log(
+                record.batch,
+                actor,
+                "step.complete",
+                record,
+                {
+                    "step": record.step_id,
+                    "nomination": record.nomination.number if record.nomination else None,
+                    "revision": record.revision,
+                    "data": record.data,
+                    "confirmations": [list(s) for s in signers],
+                    "materials": list(record.materials.values_list("sha256", flat=True)),
+                },
+            )
+    except ApplicationError as exc:
+        if facts is not None and exc.code == "incomplete" and any(f.severity == "block" for f in findings):
+            checks.record_outcome(
+                facts, findings, step_id=record.step_id, nomination=record.nomination, record=record, refused=True
+            )
+        raise
+    assert facts is not None
+    checks.record_outcome(
+        facts, findings, step_id=record.step_id, nomination=record.nomination, record=record, refused=False
+    )
     return record
 
 

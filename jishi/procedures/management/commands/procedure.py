@@ -60,7 +60,7 @@ class Command(BaseCommand):
             for step in loaded.definition.steps()
             for rule in step.rules
             if rule.code not in RULES
-        ]
+        ] + [f"（全局）: {rule.code}" for rule in loaded.definition.rules if rule.code not in RULES]
         if unknown:
             for entry in unknown:
                 self.stderr.write(f"{path}: 步骤 {entry} 引用了系统中不存在的规则")
