@@ -3,6 +3,7 @@ every role, one finished batch and one batch part-way through 考察. All people
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,19 +11,21 @@ from typing import Any
 import yaml
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from jishi.accounts.keys import signing_key_enrol
 from jishi.accounts.models import OrgUnit, User
 from jishi.accounts.services import org_unit_create, role_grant, user_create
 from jishi.cadres.models import Cadre, Position
 from jishi.cadres.services import cadre_create, position_create
+from jishi.core.exceptions import ApplicationError
 from jishi.core.roles import ROLE_LABELS, Role
 from jishi.procedures.loader import bundled_path, load_file
 from jishi.procedures.services import procedure_version_register
 
 from .models import Batch
-from .services import batch_create, nomination_add, nomination_drop, step_waive
-from .walk import walk
+from .services import batch_create, nomination_add, nomination_drop, step_start, step_waive
+from .walk import walk, walk_step
 
 DEMO_PASSWORD = "jishi-demo-2026"
 DEMO_PIN = "739146"  # signing PIN (签名口令) of every demo user
@@ -170,7 +173,93 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> dict[str, An
         return step_id not in before_kaocha and not (nomination == first and step_id in ("K04", "K05"))
 
     walk(batch=running, actor=clerk, signers=signers, pin=DEMO_PIN, stop=stop)
-    return {"password": DEMO_PASSWORD, "users": USERS, "batches": [done, running]}
+
+    noticed = _seed_notice_batch(clerk, city, positions, cadres, signers, progress)
+    blocked = _seed_key_post_batch(clerk, city, positions, cadres, signers, progress)
+    progress("巡检全部批次，生成预警 …")
+    from jishi.supervision.checks import scan
+
+    report = scan()
+    progress(f"  预警 {len(report.raised)} 条")
+    return {"password": DEMO_PASSWORD, "users": USERS, "batches": [done, running, noticed, blocked]}
+
+
+def _seed_notice_batch(
+    clerk: User,
+    city: OrgUnit,
+    positions: list[Position],
+    cadres: list[Cadre],
+    signers: dict[str, User],
+    progress: Callable[[str], None],
+) -> Batch:
+    """A batch in its 任前公示 now, with one report from the public waiting to be checked (W30)."""
+    from jishi.supervision.services import feedback_submit
+
+    progress("办理一个正在任前公示的调整批次（含一件群众反映）…")
+    with transaction.atomic():
+        batch = batch_create(
+            actor=clerk,
+            org_unit=city,
+            title="2026年第三批市管干部调整",
+            positions=positions[3:4],
+            reason="资中县人民政府副县长职位空缺。",
+        )
+        for cadre in cadres[5:7]:
+            nomination_add(actor=clerk, batch=batch, cadre=cadre, position=positions[3])
+    walk(batch=batch, actor=clerk, signers=signers, pin=DEMO_PIN, stop=lambda step_id, n: step_id == "R01")
+    # The notice runs from two days ago for three weeks, so the public page shows it today.
+    walk_step(
+        batch=batch,
+        step_id="R01",
+        nomination=None,
+        actor=clerk,
+        signers=signers,
+        pin=DEMO_PIN,
+        base=timezone.localdate() - dt.timedelta(days=2),
+    )
+    person = batch.nominations.filter(status="active").order_by("id").first()
+    if person is not None:
+        feedback_submit(
+            nomination=person,
+            content="反映该同志在任现职期间，分管领域一项工程招标程序不够规范，请组织核查。",
+            contact="",
+            source="demo-public-terminal",
+        )
+    return batch
+
+
+def _seed_key_post_batch(
+    clerk: User,
+    city: OrgUnit,
+    positions: list[Position],
+    cadres: list[Cadre],
+    signers: dict[str, User],
+    progress: Callable[[str], None],
+) -> Batch:
+    """A key post (重要岗位) whose 民主推荐 cannot start until 干部监督 signs its review (KP01)."""
+    from jishi.cadres.services import position_set_key_post
+
+    progress("办理一个重要岗位动议（待干部监督审核）…")
+    head = signers[Role.SECTION_HEAD]
+    key = position_set_key_post(
+        actor=head, position=positions[4], is_key_post=True, reason="农业农村部门主要负责人，资金项目集中。"
+    )
+    with transaction.atomic():
+        batch = batch_create(
+            actor=clerk,
+            org_unit=city,
+            title="2026年第四批市管干部调整（重要岗位）",
+            positions=[key],
+            reason="市农业农村局局长职位空缺。",
+        )
+        for cadre in cadres[7:9]:
+            nomination_add(actor=clerk, batch=batch, cadre=cadre, position=key)
+    walk(batch=batch, actor=clerk, signers=signers, pin=DEMO_PIN, stop=lambda step_id, n: step_id == "T01")
+    try:
+        step_start(actor=clerk, batch=batch, step_id="T01")  # refused: the refusal stays as a blocking warning
+    except ApplicationError:
+        pass
+    return batch
 
 
 def describe_logins() -> list[str]:
