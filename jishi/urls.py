@@ -8,4 +8,5 @@ urlpatterns = [
     path("procedures/", include("jishi.procedures.urls")),
     path("ledger/", include("jishi.supervision.urls")),
     path("documents/", include("jishi.documents.urls")),
+    path("supervision/", include("jishi.supervision.urls_dashboard")),
 ]
