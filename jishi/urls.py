@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from jishi.supervision import urls as supervision_urls
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("jishi.accounts.urls")),
@@ -8,5 +10,5 @@ urlpatterns = [
     path("procedures/", include("jishi.procedures.urls")),
     path("ledger/", include("jishi.supervision.urls")),
     path("documents/", include("jishi.documents.urls")),
-    path("supervision/", include("jishi.supervision.urls_dashboard")),
+    path("supervision/", include(supervision_urls.site_urlpatterns)),
 ]
