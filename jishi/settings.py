@@ -190,6 +190,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MATERIAL_MAX_BYTES + 1024 * 1024
 # Generated documents: the CJK font to embed ("path" or "path#subfont-index"; empty = look for system fonts)
 # and the unit's document-signing certificate (PKCS#12) used for PAdES signatures.
 PDF_CJK_FONT = os.environ.get("JISHI_PDF_FONT", "")
+# Inbox notifications are always kept; with an intranet mail relay they can also be mailed.
+NOTIFY_BY_EMAIL = envbool("JISHI_NOTIFY_BY_EMAIL", "false")
+EMAIL_HOST = os.environ.get("JISHI_EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("JISHI_EMAIL_PORT", "25")
+DEFAULT_FROM_EMAIL = os.environ.get("JISHI_EMAIL_FROM", "jishi@localhost")
+EMAIL_TIMEOUT = 10
 DOCUMENT_CERT_DIR = Path(os.environ.get("JISHI_DOCUMENT_CERT_DIR", VAR_DIR / "certs"))
 DOCUMENT_CERT_PASSPHRASE = secret("document-cert-passphrase", "JISHI_DOCUMENT_CERT_PASSPHRASE", 32)
 LRMX_MAX_BYTES = envint("JISHI_LRMX_MAX_BYTES", str(5 * 1024 * 1024))

@@ -112,7 +112,9 @@ def _recipients(warning: EarlyWarning) -> list[User]:
     people = {u.pk: u for u in supervisors_of(warning.org_unit)}
     if warning.record is not None:
         people.setdefault(warning.record.started_by_id, warning.record.started_by)
-    return list(people.values())
+    elif warning.nomination is not None:  # e.g. a probation reminder: the clerk who proposed the person
+        people.setdefault(warning.nomination.added_by_id, warning.nomination.added_by)
+    return [user for user in people.values() if user.is_active]
 
 
 # Warnings --------------------------------------------------------------------------------------------
