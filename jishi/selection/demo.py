@@ -3,6 +3,7 @@ every role, one finished batch and one batch part-way through 考察. All people
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -255,10 +256,8 @@ def _seed_key_post_batch(
         for cadre in cadres[7:9]:
             nomination_add(actor=clerk, batch=batch, cadre=cadre, position=key)
     walk(batch=batch, actor=clerk, signers=signers, pin=DEMO_PIN, stop=lambda step_id, n: step_id == "T01")
-    try:
-        step_start(actor=clerk, batch=batch, step_id="T01")  # refused: the refusal stays as a blocking warning
-    except ApplicationError:
-        pass
+    with contextlib.suppress(ApplicationError):  # refused: the refusal stays as a blocking warning
+        step_start(actor=clerk, batch=batch, step_id="T01")
     return batch
 
 

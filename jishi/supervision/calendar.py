@@ -1,6 +1,6 @@
 """Working days (工作日): official holidays and 调休 via chinese-calendar, corrected by administrators' overrides.
 
-Pure: the overrides are passed in (``supervision.selectors.work_calendar()`` loads them). For a year the
+Pure: the overrides are passed in (``supervision.selectors_calendar.work_calendar()`` loads them). For a year the
 library does not cover, a date counts as a working day Monday–Friday unless an override says otherwise, and
 ``uncovered_years`` tells the caller so it can warn administrators — it never crashes and never guesses
 silently.

@@ -121,6 +121,7 @@ class ScanReport:
     evaluated: int = 0
     raised: list[EarlyWarning] = field(default_factory=list)
     resolved: list[EarlyWarning] = field(default_factory=list)
+    calendar_notices: int = 0  # administrators told that a year in use has no holiday data
 
 
 def _scan_batch(batch: Batch, today: dt.date, report: ScanReport) -> None:
@@ -182,8 +183,11 @@ def _cleared_note(warning: EarlyWarning, facts: BatchFacts) -> str:
 
 
 def scan(*, today: dt.date | None = None, progress: Callable[[str], None] | None = None) -> ScanReport:
+    from .calendar_admin import calendar_warn_admins
+
     today = today or timezone.localdate()
     report = ScanReport()
+    report.calendar_notices = len(calendar_warn_admins(today=today))
     batches = list(Batch.objects.select_related("org_unit", "procedure").order_by("id"))
     for index, batch in enumerate(batches, 1):
         _scan_batch(batch, today, report)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -12,7 +12,7 @@ from jishi.cadres.models import Cadre, Position
 from jishi.selection.models import Batch, Nomination, NominationStatus, StepRecord
 
 from .calendar import WorkCalendar
-from .models import FeedbackStatus, KeyPostReview, PublicFeedback, WorkdayOverride
+from .models import FeedbackStatus, KeyPostReview
 from .rules import (
     CadreFacts,
     FamilyFacts,
@@ -23,10 +23,7 @@ from .rules import (
     TallyData,
     TallyLine,
 )
-
-
-def work_calendar() -> WorkCalendar:
-    return WorkCalendar({o.day: o.is_working_day for o in WorkdayOverride.objects.all()})
+from .selectors_calendar import work_calendar
 
 
 def region_of(unit_name: str) -> str:
@@ -172,15 +169,4 @@ def batch_facts(batch: Batch, *, today: dt.date | None = None, calendar: WorkCal
             open_feedback=getattr(nomination, "open_feedback", 0),
             key_post_review=reviews.get(nomination.pk, ""),
         )
-    return facts
-
-
-def with_open_feedback(facts: BatchFacts) -> BatchFacts:
-    """Refresh the open-report counts (they change between the facts load and a later check)."""
-    counts = dict(
-        PublicFeedback.objects.filter(nomination__batch=facts.batch, status=FeedbackStatus.OPEN)
-        .values_list("nomination")
-        .annotate(n=Count("id"))
-    )
-    facts.nominees = {pk: replace(n, open_feedback=counts.get(pk, 0)) for pk, n in facts.nominees.items()}
     return facts

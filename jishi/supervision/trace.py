@@ -54,6 +54,7 @@ ACTION_LABELS: dict[str, StrOrPromise] = {
     "feedback.receive": _("收到公示期间反映"),
     "feedback.verify": _("核查公示期间反映"),
     "calendar.override": _("调整工作日"),
+    "calendar.override_remove": _("撤销工作日调整"),
     "trace.export": _("导出责任倒查"),
 }
 PREFIX_LABELS: dict[str, StrOrPromise] = {

@@ -22,6 +22,8 @@ class Command(BaseCommand):
         report = scan(today=options["today"], progress=progress)
         for warning in report.raised:
             self.stdout.write(f"  新预警 {warning.rule_code}【{warning.get_severity_display()}】{warning.message}")
+        if report.calendar_notices:
+            self.stdout.write(f"  已提醒系统管理员录入节假日安排（{report.calendar_notices} 人）")
         for warning in report.resolved:
             self.stdout.write(f"  已消除 {warning.rule_code} {warning.message[:60]}")
         self.stdout.write(
