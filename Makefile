@@ -58,8 +58,8 @@ test-postgres: $(VENV)/.installed
 
 test: lint
 	@if [ "$$CI" = "true" ]; then $(MAKE) --no-print-directory browser-deps; fi
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	@echo "==> SQLite 与 PostgreSQL 两套测试并行运行，各自结束后显示输出"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 clean:
 	rm -rf $(VENV) var/static

@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "jishi.supervision.context_nav.supervision_nav",
+                "jishi.supervision.context_processors.unread_count",
             ],
         },
     },

@@ -11,4 +11,5 @@ urlpatterns = [
     path("ledger/", include("jishi.supervision.urls")),
     path("documents/", include("jishi.documents.urls")),
     path("supervision/", include(supervision_urls.site_urlpatterns)),
+    path("public/", include("jishi.supervision.urls_public")),
 ]

@@ -66,7 +66,6 @@ class FeedbackForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
-    token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, notice: Notice, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,6 +73,9 @@ class FeedbackForm(forms.Form):
         person = self.fields["person"]
         assert isinstance(person, forms.ChoiceField)
         person.choices = [("", _("请选择")), *((p.key, f"{p.name}（{p.proposed_post}）") for p in notice.people)]
+
+    # The token is not a form field: the page renders a fresh one on every render (also after an error),
+    # so a person who was refused can simply submit again.
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import urls_calendar, urls_dashboard, urls_keypost, views
+from . import urls_calendar, urls_dashboard, urls_inbox, urls_keypost, views
 
 # 台账核验 pages, included at ``ledger/``; the supervision pages are included at ``supervision/`` from urls_site.
 urlpatterns = [
@@ -9,4 +9,9 @@ urlpatterns = [
     path("<str:fonds>/witness/", views.ledger_witness, name="ledger_witness"),
 ]
 
-site_urlpatterns = [*urls_dashboard.urlpatterns, *urls_keypost.urlpatterns, *urls_calendar.urlpatterns]
+site_urlpatterns = [
+    *urls_dashboard.urlpatterns,
+    *urls_keypost.urlpatterns,
+    *urls_calendar.urlpatterns,
+    *urls_inbox.urlpatterns,
+]
