@@ -186,3 +186,14 @@ def test_probation_reminders_come_before_the_year_ends_and_the_scan_keeps_them_o
         reminders = [w for w in first.raised if w.rule_code == "W31"]
         assert len(reminders) == 3 and all(w.severity == "info" and w.due_on for w in reminders)
         assert scan().raised == []
+
+
+def test_a_wrong_pin_on_an_explanation_is_counted_although_the_explanation_is_refused(world: World, batch: Batch):
+    walk_until(world, batch, "D08")
+    warning = open_warnings("W10")[0]
+    with pytest.raises(ApplicationError):
+        supervision.warning_explain(actor=world.erin, warning=warning, explanation="已列入培训计划。", pin="000000")
+    world.erin.refresh_from_db()
+    assert world.erin.pin_failures == 1
+    warning.refresh_from_db()
+    assert warning.status == WarningStatus.OPEN

@@ -44,10 +44,21 @@ FEEDBACK_MAX = 4000
 
 
 def _signed_event(
-    *, actor: User, pin: str, fonds: str, action: str, subject_type: str, subject_id: Any, payload: dict[str, Any]
+    *,
+    actor: User,
+    key: Any,
+    private: bytes,
+    fonds: str,
+    action: str,
+    subject_type: str,
+    subject_id: Any,
+    payload: dict[str, Any],
 ) -> Event:
-    """An event the actor signs with their personal key (role ``approver``), like a waiver."""
-    key, private = keys.unseal(user=actor, pin=pin)
+    """An event the actor signs with their personal key (role ``approver``), like a waiver.
+
+    The caller unseals the key *before* its transaction (``keys.unseal``), so a wrong PIN stays counted
+    even though the action is refused and rolled back.
+    """
     event = event_append(
         fonds=fonds,
         actor=actor,
@@ -185,6 +196,15 @@ def warning_raise(
     return warning
 
 
+def _close(warning: EarlyWarning, status: str, *, actor: User | None, note: str, event: Event) -> None:
+    warning.status = status
+    warning.closed_at = event.recorded_at
+    warning.closed_by = actor
+    warning.closing_note = note
+    warning.closing_event_hash = event.hash
+    warning.save(update_fields=["status", "closed_at", "closed_by", "closing_note", "closing_event_hash"])
+
+
 def warning_resolve(*, warning: EarlyWarning, note: str, actor: User | None = None) -> EarlyWarning:
     """The condition no longer holds: an action cleared it (found by the scan or by the acting service)."""
     with transaction.atomic():
@@ -199,12 +219,7 @@ def warning_resolve(*, warning: EarlyWarning, note: str, actor: User | None = No
             subject_id=warning.pk,
             payload={"rule": warning.rule_code, "note": note, "fingerprint": warning.fingerprint},
         )
-        warning.status = WarningStatus.RESOLVED
-        warning.closed_at = event.recorded_at
-        warning.closed_by = actor
-        warning.closing_note = note
-        warning.closing_event_hash = event.hash
-        warning.save(update_fields=["status", "closed_at", "closed_by", "closing_note", "closing_event_hash"])
+        _close(warning, WarningStatus.RESOLVED, actor=actor, note=note, event=event)
     return warning
 
 
@@ -227,25 +242,22 @@ def warning_explain(*, actor: User, warning: EarlyWarning, explanation: str, pin
         raise ApplicationError("阻断类预警不能以说明结束，须纠正后由系统自动消除。", code="block_not_explainable")
     if not warning.is_open:
         raise ApplicationError("该预警已结束。", code="closed")
+    key, private = keys.unseal(user=actor, pin=pin)  # outside the transaction: failures stay counted
     with transaction.atomic():
         warning = EarlyWarning.objects.select_for_update().get(pk=warning.pk)
         if not warning.is_open:
             raise ApplicationError("该预警已结束。", code="closed")
         event = _signed_event(
             actor=actor,
-            pin=pin,
+            key=key,
+            private=private,
             fonds=warning.org_unit.code,
             action="warning.explain",
             subject_type="earlywarning",
             subject_id=warning.pk,
             payload={"rule": warning.rule_code, "explanation": explanation, "fingerprint": warning.fingerprint},
         )
-        warning.status = WarningStatus.EXPLAINED
-        warning.closed_at = event.recorded_at
-        warning.closed_by = actor
-        warning.closing_note = explanation
-        warning.closing_event_hash = event.hash
-        warning.save(update_fields=["status", "closed_at", "closed_by", "closing_note", "closing_event_hash"])
+        _close(warning, WarningStatus.EXPLAINED, actor=actor, note=explanation, event=event)
     return warning
 
 
@@ -337,13 +349,15 @@ def feedback_verify(
     verification = (verification or "").strip()
     if len(verification) < 5 or len(verification) > 4000 or "\x00" in verification:
         raise ApplicationError("请写明核查结论（5 到 4000 字）。", code="required")
+    key, private = keys.unseal(user=actor, pin=pin)  # outside the transaction: failures stay counted
     with transaction.atomic():
         feedback = PublicFeedback.objects.select_for_update().get(pk=feedback.pk)
         if feedback.status != FeedbackStatus.OPEN:
             raise ApplicationError("该反映已核查。", code="closed")
         event = _signed_event(
             actor=actor,
-            pin=pin,
+            key=key,
+            private=private,
             fonds=unit.code,
             action="feedback.verify",
             subject_type="publicfeedback",
@@ -375,12 +389,14 @@ def key_post_review(*, actor: User, nomination: Nomination, approved: bool, opin
     opinion = (opinion or "").strip()
     if len(opinion) < 2 or len(opinion) > 2000 or "\x00" in opinion:
         raise ApplicationError("请填写审核意见（2000 字以内）。", code="required")
+    key, private = keys.unseal(user=actor, pin=pin)  # outside the transaction: failures stay counted
     with transaction.atomic():
         if KeyPostReview.objects.filter(nomination=nomination).exists():
             raise ApplicationError("该人选已审核。", code="already_reviewed")
         event = _signed_event(
             actor=actor,
-            pin=pin,
+            key=key,
+            private=private,
             fonds=unit.code,
             action="keypost.review",
             subject_type="nomination",
