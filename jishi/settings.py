@@ -6,6 +6,7 @@ on first use; in production (JISHI_ENV=production) a missing secret is a startup
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "jishi.selection",
     "jishi.supervision",
     "jishi.documents",
+    "jishi.archives",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +202,14 @@ EMAIL_TIMEOUT = 10
 DOCUMENT_CERT_DIR = Path(os.environ.get("JISHI_DOCUMENT_CERT_DIR", VAR_DIR / "certs"))
 DOCUMENT_CERT_PASSPHRASE = secret("document-cert-passphrase", "JISHI_DOCUMENT_CERT_PASSPHRASE", 32)
 LRMX_MAX_BYTES = envint("JISHI_LRMX_MAX_BYTES", str(5 * 1024 * 1024))
+
+# Archives (DA/T 22-2015): the 档号 format, the 门类 and 机构（问题） codes, per-item retention overrides
+# ({"I13": "D30", …} as JSON) and the default 密级 of filed items.
+ARCHIVE_CODE_FORMAT = os.environ.get("JISHI_ARCHIVE_CODE_FORMAT", "{fonds}-{category}·{year}-{retention}-{org}-{number:04d}")
+ARCHIVE_CATEGORY = os.environ.get("JISHI_ARCHIVE_CATEGORY", "WS")
+ARCHIVE_ORG_CODE = os.environ.get("JISHI_ARCHIVE_ORG_CODE", "GB")
+ARCHIVE_RETENTION = json.loads(os.environ.get("JISHI_ARCHIVE_RETENTION", "{}"))
+ARCHIVE_SECRECY = os.environ.get("JISHI_ARCHIVE_SECRECY", "内部")
 
 # Ledger: a signed Merkle checkpoint every N events of a chain (0 = only on demand / schedule),
 # and the scrypt cost (2**N) protecting personal signing keys under the signing PIN.

@@ -10,6 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from jishi.ledger.merkle import (
+    Prover,
     TreeBuilder,
     consistency_proof,
     empty_root,
@@ -671,3 +672,12 @@ def test_sm3_proofs_round_trip_and_do_not_verify_as_sha256(size):
         proof = consistency_proof(leaves, old, size, "sm3")
         assert verify_consistency(old, size, roots[old], top, proof, "sm3")
         assert not verify_consistency(old, size, roots[old], top, proof)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 13, 64, 100])
+def test_the_caching_prover_gives_the_same_paths_as_inclusion_proof(size):
+    leaves = [leaf_hash(bytes([i % 256, i // 256])) for i in range(size)]
+    prover = Prover(leaves)
+    assert prover.root() == root_from_leaf_hashes(leaves)
+    for index in range(size):
+        assert prover.proof(index) == inclusion_proof(leaves, index)

@@ -18,6 +18,7 @@ from jishi.core.roles import Role
 from .models import OrgUnit, RoleAssignment, User
 
 if TYPE_CHECKING:
+    from jishi.archives.models import Volume
     from jishi.cadres.models import Cadre
     from jishi.selection.models import Batch, Nomination, StepRecord
 
@@ -114,6 +115,42 @@ def verifiable_units(user: User) -> list[OrgUnit]:
         for unit in ra.org_unit.descendants_and_self():
             units[unit.pk] = unit
     return sorted(units.values(), key=lambda u: u.code)
+
+
+# Archives: 档案管理员 and 经办人 build and organize volumes; 档案管理员 or 干部科长 check them (a different
+# person from the organizer); 部领导 approve destruction; 部领导、纪检监察、干部监督 place legal holds.
+ARCHIVE_BUILD = frozenset({Role.ARCHIVIST, Role.CLERK, Role.SECTION_HEAD})
+ARCHIVE_ORGANIZE = frozenset({Role.ARCHIVIST, Role.CLERK})
+ARCHIVE_CHECK = frozenset({Role.ARCHIVIST, Role.SECTION_HEAD})
+ARCHIVE_APPROVE = frozenset({Role.DEPT_LEADER})
+ARCHIVE_HOLD = frozenset({Role.DEPT_LEADER, Role.DISCIPLINE, Role.SUPERVISION})
+ARCHIVE_VIEW = frozenset({Role.ARCHIVIST, Role.CLERK, Role.SECTION_HEAD, *SEE_BELOW})
+
+
+def can_view_archive(user: User, unit: OrgUnit) -> bool:
+    """Archive staff of the unit, and the supervisory roles of the unit or of a unit above it."""
+    if has_role(user, unit, ARCHIVE_VIEW):
+        return True
+    parent = unit.parent
+    while parent is not None:
+        if has_role(user, parent, SEE_BELOW):
+            return True
+        parent = parent.parent
+    return False
+
+
+def can_archive(user: User, unit: OrgUnit, roles: Iterable[Role]) -> bool:
+    return has_role(user, unit, roles)
+
+
+def get_volume_for_user(user: User, pk: Any) -> Volume:
+    from jishi.archives.models import Volume
+
+    volume = _get_or_404(
+        Volume.objects.select_related("org_unit", "batch__procedure", "batch__org_unit", "nomination__cadre"), pk
+    )
+    require(can_view_archive(user, volume.org_unit), "您无权查看该案卷。")
+    return volume
 
 
 def can_view_cadre(user: User, cadre: Cadre) -> bool:

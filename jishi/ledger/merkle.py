@@ -199,6 +199,45 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, algorithm: str = "
     return siblings
 
 
+class Prover:
+    """Many inclusion proofs over one tree (an archive export): each subtree root is computed once."""
+
+    def __init__(self, leaf_hashes: Sequence[bytes], algorithm: str = "sha256") -> None:
+        self.leaves = leaf_hashes
+        self.algorithm = algorithm
+        self._memo: dict[tuple[int, int], bytes] = {}
+
+    def _root(self, start: int, end: int) -> bytes:
+        if end - start == 1:
+            return self.leaves[start]
+        value = self._memo.get((start, end))
+        if value is None:
+            mid = start + _split(end - start)
+            value = node_hash(self._root(start, mid), self._root(mid, end), self.algorithm)
+            self._memo[(start, end)] = value
+        return value
+
+    def root(self) -> bytes:
+        return self._root(0, len(self.leaves)) if self.leaves else empty_root(self.algorithm)
+
+    def proof(self, index: int) -> list[bytes]:
+        """The same path as ``inclusion_proof(leaves, index)``."""
+        if not 0 <= index < len(self.leaves):
+            raise ValueError(f"leaf index {index} is outside a tree of size {len(self.leaves)}")
+        siblings: list[bytes] = []
+        start, end = 0, len(self.leaves)
+        while end - start > 1:
+            mid = start + _split(end - start)
+            if index < mid:
+                siblings.append(self._root(mid, end))
+                end = mid
+            else:
+                siblings.append(self._root(start, mid))
+                start = mid
+        siblings.reverse()
+        return siblings
+
+
 def consistency_proof(
     leaf_hashes: Sequence[bytes], old_size: int, new_size: int, algorithm: str = "sha256"
 ) -> list[bytes]:

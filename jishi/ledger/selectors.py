@@ -11,7 +11,7 @@ from .models import Chain, Checkpoint, Event, Signature, SystemKey
 from .verify import Break, CheckpointRow, EventRow, Registry, SignatureRow, Witness, collect_keys, verify_chain
 
 
-def _row(chain: Chain, e: Event) -> EventRow:
+def event_row(chain: Chain, e: Event) -> EventRow:
     return EventRow(
         fonds=chain.fonds,
         seq=e.seq,
@@ -28,7 +28,7 @@ def _row(chain: Chain, e: Event) -> EventRow:
 
 def chain_rows(chain: Chain) -> Iterator[EventRow]:
     for e in Event.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000):
-        yield _row(chain, e)
+        yield event_row(chain, e)
 
 
 def signature_rows(chain: Chain) -> Iterator[SignatureRow]:
@@ -70,9 +70,21 @@ def chain_verify(
         checkpoints=checkpoint_rows(chain),
         witnesses=witnesses,
         head=(chain.seq, chain.head_hash),
-        material_check=file_problem if check_files else None,
+        material_check=_material_check(chain) if check_files else None,
         progress=progress,
     )
+
+
+def _material_check(chain: Chain) -> Callable[[str], str | None]:
+    """Files must exist and match — except those whose destruction a signed disposition event records."""
+    import json
+
+    destroyed: set[str] = set()
+    for payload in Event.objects.filter(chain=chain, action="archive.disposition_execute").values_list(
+        "payload", flat=True
+    ):
+        destroyed.update(i.get("sha256", "") for i in json.loads(payload).get("items", []))
+    return lambda sha: None if sha in destroyed else file_problem(sha)
 
 
 def witness_for(checkpoint: Checkpoint) -> Witness:

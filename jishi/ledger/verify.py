@@ -24,7 +24,19 @@ SYSTEM = "system"
 SYSTEM_SIGNED = frozenset(
     {"chain.genesis", "signing_key.enrol", "signing_key.rotate", "signing_key.revoke", "signing_key.pin_change"}
 )
-PERSON_SIGNED = frozenset({"step.confirm", "step.waive", "step.correct"})
+PERSON_SIGNED = frozenset(
+    {
+        "step.confirm",
+        "step.waive",
+        "step.correct",
+        "archive.volume_organize",
+        "archive.volume_accept",
+        "archive.transfer_sign",
+        "archive.disposition_approve",
+        "archive.disposition_reject",
+        "archive.disposition_execute",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -184,7 +196,7 @@ class _Peek:
         return self._next
 
 
-def _check_signature(row: EventRow, sig: SignatureRow, registry: Registry) -> str | None:
+def check_signature(row: EventRow, sig: SignatureRow, registry: Registry) -> str | None:
     message = signing.event_signature_message(fonds=row.fonds, seq=row.seq, event_hash=row.hash, role=sig.role)
     if sig.signer == SYSTEM:
         key = registry.system.get(row.fonds)
@@ -207,7 +219,7 @@ def _check_signature(row: EventRow, sig: SignatureRow, registry: Registry) -> st
     return None
 
 
-def _check_required_signatures(row: EventRow, sigs: list[SignatureRow]) -> str | None:
+def check_required_signatures(row: EventRow, sigs: list[SignatureRow]) -> str | None:
     if row.action in SYSTEM_SIGNED and not any(s.signer == SYSTEM for s in sigs):
         return "缺少单位系统密钥签名"
     if row.action in PERSON_SIGNED:
@@ -220,7 +232,7 @@ def _check_required_signatures(row: EventRow, sigs: list[SignatureRow]) -> str |
     return None
 
 
-def _check_checkpoint(cp: CheckpointRow, root: bytes, registry: Registry, algorithm: str) -> str | None:
+def check_checkpoint(cp: CheckpointRow, root: bytes, registry: Registry, algorithm: str) -> str | None:
     if cp.root != root.hex():
         return f"检查点（树大小 {cp.tree_size}）的根哈希与台账重算结果不符"
     key = registry.system.get(cp.fonds)
@@ -323,8 +335,8 @@ def verify_chain(
             return Break(fonds, stray[0].seq, "签名指向不存在的事件")
         sigs = sig_iter.take_while(_at(row.seq))
         if registry is not None:
-            problem = _check_required_signatures(row, sigs) or next(
-                (p for s in sigs if (p := _check_signature(row, s, registry))), None
+            problem = check_required_signatures(row, sigs) or next(
+                (p for s in sigs if (p := check_signature(row, s, registry))), None
             )
             if problem:
                 return Break(fonds, row.seq, problem)
@@ -339,7 +351,7 @@ def verify_chain(
         while cps and cps[0].tree_size == builder.size:
             cp = cps.pop(0)
             if registry is not None:
-                problem = _check_checkpoint(cp, builder.root(), registry, algo)
+                problem = check_checkpoint(cp, builder.root(), registry, algo)
                 if problem is None and cp.timestamp < last_cp_time:
                     problem = "检查点时间倒序"
                 last_cp_time = cp.timestamp
@@ -402,8 +414,17 @@ def verify_export(
             yield EventRow(**d)
 
     material_dir = os.path.join(directory, "materials")
+    # Content destroyed under a signed disposition (archive.disposition_execute) is expected to be missing.
+    destroyed: set[str] = set()
+    for fonds in chains:
+        for row in events(fonds):
+            if row.action == "archive.disposition_execute":
+                items = json.loads(row.payload).get("items", [])
+                destroyed.update(i.get("sha256", "") for i in items if isinstance(i, dict))
 
     def material_check(sha: str) -> str | None:
+        if sha in destroyed:
+            return None
         path = os.path.join(material_dir, sha)
         if not os.path.exists(path):
             return f"导出包中缺少材料文件 {sha[:16]}…"
