@@ -205,7 +205,9 @@ LRMX_MAX_BYTES = envint("JISHI_LRMX_MAX_BYTES", str(5 * 1024 * 1024))
 
 # Archives (DA/T 22-2015): the 档号 format, the 门类 and 机构（问题） codes, per-item retention overrides
 # ({"I13": "D30", …} as JSON) and the default 密级 of filed items.
-ARCHIVE_CODE_FORMAT = os.environ.get("JISHI_ARCHIVE_CODE_FORMAT", "{fonds}-{category}·{year}-{retention}-{org}-{number:04d}")
+ARCHIVE_CODE_FORMAT = os.environ.get(
+    "JISHI_ARCHIVE_CODE_FORMAT", "{fonds}-{category}·{year}-{retention}-{org}-{number:04d}"
+)
 ARCHIVE_CATEGORY = os.environ.get("JISHI_ARCHIVE_CATEGORY", "WS")
 ARCHIVE_ORG_CODE = os.environ.get("JISHI_ARCHIVE_ORG_CODE", "GB")
 ARCHIVE_RETENTION = json.loads(os.environ.get("JISHI_ARCHIVE_RETENTION", "{}"))

@@ -50,3 +50,29 @@ def batch(world: World) -> Batch:
     ):
         nomination_add(actor=world.alice, batch=b, cadre=cadre, position=position)
     return b
+
+
+@pytest.fixture
+def finished_batch(world: World) -> Batch:
+    """A finished batch with one person (张伟 → 副主任): the cheapest batch that can be archived."""
+    from jishi.core.testing import SIGNING_PIN
+    from jishi.selection.walk import walk
+
+    b = batch_create(
+        actor=world.alice, org_unit=world.city, title="2026年第四批市管干部调整", positions=world.positions[:1]
+    )
+    nomination_add(actor=world.alice, batch=b, cadre=world.cadres[0], position=world.positions[0])
+    walk(batch=b, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
+    return b
+
+
+@pytest.fixture
+def archived_batch(world: World, finished_batch: Batch) -> Batch:
+    """The finished batch built, organized by 档案管理员 frank and accepted by 干部科长 bob."""
+    from jishi.archives import services
+    from jishi.core.testing import SIGNING_PIN
+
+    for volume in services.volume_build(actor=world.frank, batch=finished_batch):
+        volume = services.volume_organize(actor=world.frank, volume=volume, pin=SIGNING_PIN)
+        services.volume_accept(actor=world.bob, volume=volume, pin=SIGNING_PIN)
+    return finished_batch

@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import bagit
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 
-from jishi.archives import services
-from jishi.archives.models import Volume
+from jishi.archives import services, services_custody
+from jishi.archives.models import ArchiveItem, Volume
 from jishi.core.exceptions import ApplicationError, PermissionDenied
 from jishi.core.testing import SIGNING_PIN
 from jishi.ledger.models import Event
-from jishi.selection.services import batch_create, nomination_add
-from jishi.selection.walk import walk
+from jishi.verify import verify_package
+from tests.archive_package_factory import rebag
 
 
 @pytest.fixture
-def archived(world, monkeypatch):
-    b = batch_create(
-        actor=world.alice, org_unit=world.city, title="2026年第四批市管干部调整", positions=world.positions[:1]
-    )
-    nomination_add(actor=world.alice, batch=b, cadre=world.cadres[0], position=world.positions[0])
-    walk(batch=b, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
+def archived(archived_batch, monkeypatch):
     monkeypatch.setenv("JISHI_SIGNING_PIN", SIGNING_PIN)
-    call_command("archive", "build", b.number, "--user", "frank")
-    for volume in Volume.objects.filter(batch=b):
-        call_command("archive", "organize", volume.code, "--user", "frank")
-        call_command("archive", "accept", volume.code, "--user", "bob")
-    return b
+    return archived_batch
 
 
 def test_an_exported_batch_is_a_valid_bag_with_metadata_ledger_and_every_file(world, archived, tmp_path, capsys):
@@ -68,3 +64,62 @@ def test_export_refuses_an_unaccepted_volume_and_an_existing_directory(world, ar
     assert not (tmp_path / "new").exists()
     with pytest.raises(PermissionDenied, match="无权"):
         services.volume_export(actor=world.grace, volumes=[volume], out=tmp_path / "other")
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+
+
+def test_a_fresh_export_passes_all_four_checks_offline_and_a_flipped_byte_is_named(world, archived, tmp_path):
+    out = tmp_path / "pkg"
+    call_command("archive", "export", "--batch", archived.number, "-o", str(out), "--user", "frank")
+    report = verify_package(str(out))
+    assert report.passed, report.to_text()
+    done = subprocess.run([sys.executable, "-m", "jishi.verify", str(out), "--json"], capture_output=True, text=True)
+    assert done.returncode == 0 and json.loads(done.stdout)["passed"] is True
+    target = next((out / "data" / "volumes").glob("*/items/*-report_form-*.pdf"))
+    _flip(target)
+    broken = verify_package(str(out))
+    assert not broken.passed and not broken.category_passed("authenticity")
+    rel = target.relative_to(out).as_posix()
+    assert any(rel in p.item for p in broken.problems("A1"))
+
+
+def test_destroyed_items_stay_listed_and_verify_only_with_their_signed_destruction_record(world, archived, tmp_path):
+    expired = list(ArchiveItem.objects.filter(volume__batch=archived, retention="D10"))
+    assert expired
+    out = tmp_path / "pkg"
+    with time_machine.travel(dt.datetime(expired[0].year + 11, 1, 5, 9, tzinfo=dt.UTC)):
+        disposition = services_custody.disposition_propose(
+            actor=world.frank, unit=world.city, items=expired, title="到期销毁", reason="保管期限已满"
+        )
+        services_custody.disposition_decide(
+            actor=world.carol, disposition=disposition, approve=True, note="同意", pin=SIGNING_PIN
+        )
+        services_custody.disposition_execute(actor=world.frank, disposition=disposition, pin=SIGNING_PIN)
+        call_command("archive", "export", "--batch", archived.number, "-o", str(out), "--user", "frank")
+    report = verify_package(str(out))
+    assert report.passed, report.to_text()
+    metadata = (out / "data" / "metadata.xml").read_text(encoding="utf-8")
+    assert metadata.count("<载体>已销毁</载体>") == len(expired)
+    assert not list((out / "data" / "volumes").glob("*/items/D10-*"))
+
+
+def test_the_verifier_reports_a_file_passed_off_as_destroyed(world, archived, tmp_path):
+    out = tmp_path / "pkg"
+    call_command("archive", "export", "--batch", archived.number, "-o", str(out), "--user", "frank")
+    item = ArchiveItem.objects.filter(volume__batch=archived, item_type="report_form").get()
+    meta = out / "data" / "metadata.xml"
+    text = meta.read_text(encoding="utf-8")
+    start = text.index(f"<档号>{item.code}</档号>")
+    end = text.index("</文件>", start)
+    block = text[start:end].replace("<载体>电子</载体>", "<载体>已销毁</载体>")
+    meta.write_text(text[:start] + block + text[end:], encoding="utf-8")
+    for f in (out / "data" / "volumes").glob("*/items/*-report_form-*.pdf"):
+        f.unlink()
+    rebag(out)
+    report = verify_package(str(out))
+    assert any(p.item == item.code for p in report.problems("C1")), report.to_text()

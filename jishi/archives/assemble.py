@@ -150,11 +150,19 @@ def record_document(record: StepRecord, definition: ProcedureDefinition) -> dict
     }
 
 
-def _register_seqs(material_ids: list[int]) -> dict[int, int]:
+def _register_seqs(record_ids: list[int]) -> dict[int, int]:
+    """Material id → seq of its material.register event (logged with the step record as subject)."""
+    import json
+
     rows = Event.objects.filter(
-        action="material.register", subject_type="material", subject_id__in=[str(i) for i in material_ids]
-    ).values_list("subject_id", "seq")
-    return {int(sid): seq for sid, seq in rows}
+        action="material.register", subject_type="steprecord", subject_id__in=[str(i) for i in record_ids]
+    ).values_list("payload", "seq")
+    seqs: dict[int, int] = {}
+    for payload, seq in rows:
+        material = json.loads(payload).get("material")
+        if material:
+            seqs[int(material)] = seq
+    return seqs
 
 
 class Assembler:
@@ -173,7 +181,7 @@ class Assembler:
         order = {step.id: i for i, step in enumerate(self.definition.steps())}
         self.records.sort(key=lambda r: (order.get(r.step_id, 999), r.id))
         self.item_stream = {item.id: item.archive for item in self.definition.items()}
-        self.seqs = _register_seqs([m.pk for r in self.records for m in r.materials.all()])
+        self.seqs = _register_seqs([r.pk for r in self.records])
 
     def _retention(self, item_type: str, item_id: str) -> str:
         return numbering.default_retention(item_type, item_id, self.overrides)

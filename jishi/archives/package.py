@@ -32,7 +32,7 @@ from . import selectors
 from .assemble import subjects_q
 from .catalogue_pdf import render_catalogue
 from .catalogue_xlsx import catalogue_xlsx
-from .models import ArchiveItem, Volume
+from .models import ArchiveItem, Disposition, Volume
 
 FORMAT = "jishi-archive-package-v1"
 EXTENSIONS = {
@@ -117,13 +117,15 @@ def _metadata(volumes: list[Volume], paths: dict[int, str]) -> bytes:
                 ("备注", item.remarks),
                 ("文件类型", item.item_type),
                 ("纪实项目", item.item_id),
-                ("载体", item.get_carrier_display()),
+                ("载体", "已销毁" if item.destroyed else item.get_carrier_display()),
                 ("计算机文件名", paths.get(item.pk, "")),
                 (
                     "格式信息",
-                    FORMAT_NAMES.get(item.file_format.upper(), item.file_format.upper()) if item.sha256 else "",
+                    FORMAT_NAMES.get(item.file_format.upper(), item.file_format.upper())
+                    if item.sha256 and not item.destroyed
+                    else "",
                 ),
-                ("计算机文件大小", item.size if item.sha256 else 0),
+                ("计算机文件大小", item.size if item.sha256 and not item.destroyed else 0),
             )
             for tag, field_value in fields:
                 _sub(f, tag, field_value)
@@ -148,6 +150,9 @@ def _ledger(out: Path, volumes: list[Volume]) -> str:
     subjects = Q(pk__in=[])
     for volume in volumes:
         subjects |= subjects_q(volume.batch, volume.nomination, volume.pk)
+    # Destruction records excuse the files they destroyed; the verifier looks for them.
+    dispositions = Disposition.objects.filter(items__volume__in=volumes).values_list("pk", flat=True).distinct()
+    subjects |= Q(subject_type="disposition", subject_id__in=[str(pk) for pk in dispositions])
     events = list(
         Event.objects.filter(chain=chain, seq__lte=checkpoint.tree_size)
         .filter(subjects | Q(seq=1) | Q(action__startswith="signing_key."))

@@ -20,7 +20,7 @@ from .catalogue_data import (
     TransferList,
     TransferRow,
 )
-from .models import ArchiveItem, Disposition, ItemType, Volume, VolumeKind, VolumeStatus
+from .models import ArchiveItem, Disposition, ItemType, PersonnelTransfer, Volume, VolumeKind, VolumeStatus
 
 # 干部人事档案分类 (十大类): what of a personal volume goes into the cadre's own file, and under which class.
 PERSONNEL_CATEGORIES = {
@@ -115,7 +115,7 @@ def personnel_items(volume: Volume) -> list[tuple[ArchiveItem, str]]:
 
 def transfer_list(volume: Volume) -> TransferList:
     assert volume.kind == VolumeKind.PERSONAL and volume.nomination is not None
-    transfer = getattr(volume, "transfer", None)
+    transfer = PersonnelTransfer.objects.filter(volume=volume).select_related("handed_by").first()
     nomination = volume.nomination
     return TransferList(
         fonds_name=volume.org_unit.name,
