@@ -247,7 +247,7 @@ def _require_no_gaps(volume: Volume) -> list[Gap]:
 
 def _locked(volume: Volume) -> Volume:
     return (
-        Volume.objects.select_for_update()
+        Volume.objects.select_for_update(of=("self",))
         .select_related("org_unit", "batch__org_unit", "nomination__cadre")
         .get(pk=volume.pk)
     )
