@@ -10,6 +10,7 @@ urlpatterns = [
     path("procedures/", include("jishi.procedures.urls")),
     path("ledger/", include("jishi.supervision.urls")),
     path("documents/", include("jishi.documents.urls")),
+    path("archives/", include("jishi.archives.urls")),
     path("supervision/", include(supervision_urls.site_urlpatterns)),
     path("public/", include("jishi.supervision.urls_public")),
 ]

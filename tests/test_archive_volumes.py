@@ -11,19 +11,11 @@ from jishi.core.exceptions import ApplicationError, PermissionDenied
 from jishi.core.testing import SIGNING_PIN
 from jishi.ledger.models import Event
 from jishi.selection.models import Material
-from jishi.selection.services import batch_create, nomination_add
-from jishi.selection.walk import walk
 
 
 @pytest.fixture
-def finished(world):
-    """A finished batch with one person (张伟 → 副主任): the cheapest batch that can be archived."""
-    b = batch_create(
-        actor=world.alice, org_unit=world.city, title="2026年第四批市管干部调整", positions=world.positions[:1]
-    )
-    nomination_add(actor=world.alice, batch=b, cadre=world.cadres[0], position=world.positions[0])
-    walk(batch=b, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
-    return b
+def finished(finished_batch):
+    return finished_batch
 
 
 def _accept(world, volume):

@@ -1,4 +1,4 @@
-"""Navigation flags for every page: whether the user sees the supervision dashboard."""
+"""Navigation flags for every page (one query): the supervision dashboard and the archive pages."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from jishi.accounts.models import RoleAssignment
 from jishi.core.roles import Role
 
 SUPERVISING = (Role.SUPERVISION, Role.DISCIPLINE, Role.DEPT_LEADER, Role.SECTION_HEAD)
+ARCHIVE_NAV = (Role.ARCHIVIST, Role.CLERK, Role.SECTION_HEAD, Role.DEPT_LEADER, Role.SUPERVISION, Role.DISCIPLINE)
 
 
 def supervision_nav(request: HttpRequest) -> dict[str, bool]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_supervise": False}
-    return {"nav_supervise": RoleAssignment.objects.filter(user=user, role__in=SUPERVISING).exists()}
+        return {"nav_supervise": False, "nav_archive": False}
+    roles = set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+    return {"nav_supervise": bool(roles & set(SUPERVISING)), "nav_archive": bool(roles & set(ARCHIVE_NAV))}

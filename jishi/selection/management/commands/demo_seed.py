@@ -15,12 +15,17 @@ class Command(BaseCommand):
     help = "载入演示数据（组织机构、用户、干部、两个调整批次）并显示演示账号；已有数据时只显示账号。"
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if demo.demo_exists():
-            self.stdout.write("演示数据已存在，未重复载入。")
-        else:
+        fresh = not demo.demo_exists()
+        if fresh:
             demo.seed(progress=lambda message: self.stdout.write(message))
-            self.stdout.write(self.style.SUCCESS(f"演示数据已载入（{demo.batch_count()} 个调整批次）。"))
+        else:
+            self.stdout.write("演示数据已存在，未重复载入。")
         self._certificates()
+        if fresh:
+            from jishi.archives.demo import archive_finished_batches  # the archive files what selection finished
+
+            archive_finished_batches(demo.DEMO_PIN, progress=lambda message: self.stdout.write(message))
+            self.stdout.write(self.style.SUCCESS(f"演示数据已载入（{demo.batch_count()} 个调整批次）。"))
         self.stdout.write("")
         self.stdout.write(f"演示账号（登录密码均为 {demo.DEMO_PASSWORD}，签名口令均为 {demo.DEMO_PIN}）：")
         for line in demo.describe_logins():
