@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import subprocess
@@ -18,7 +19,9 @@ from jishi.archives import services, services_custody
 from jishi.archives.models import ArchiveItem, Volume
 from jishi.core.exceptions import ApplicationError, PermissionDenied
 from jishi.core.testing import SIGNING_PIN
+from jishi.ledger import signing
 from jishi.ledger.models import Event
+from jishi.ledger.verify import Witness
 from jishi.verify import verify_package
 from tests.archive_package_factory import rebag
 
@@ -123,3 +126,33 @@ def test_the_verifier_reports_a_file_passed_off_as_destroyed(world, archived, tm
     rebag(out)
     report = verify_package(str(out))
     assert any(p.item == item.code for p in report.problems("C1")), report.to_text()
+
+
+def test_a_witness_checkpoint_pins_the_units_key_and_exposes_a_rebuilt_chain(world, archived, tmp_path):
+    out = tmp_path / "pkg"
+    call_command("archive", "export", "--batch", archived.number, "-o", str(out), "--user", "frank")
+    kept = tmp_path / "J001.checkpoint"
+    call_command("ledger", "checkpoint", "--fonds", "J001", "--export", str(kept))
+    witness = Witness.from_text(kept.read_text(encoding="utf-8"))
+    assert verify_package(str(out), witnesses=(witness,)).passed
+    # A forger who rebuilt the whole chain holds a different system key; the kept witness names the real one.
+    forged_pair = signing.generate_keypair()
+    message = signing.checkpoint_message(
+        fonds="J001",
+        tree_size=witness.tree_size,
+        root_hex=witness.root,
+        timestamp=witness.timestamp,
+        algorithm="sha256",
+    )
+    other = dataclasses.replace(
+        witness,
+        public_key=forged_pair.public_key.hex(),
+        key_id=signing.key_id(forged_pair.public_key),
+        signature=signing.sign(forged_pair.private_key, message).hex(),
+    )
+    report = verify_package(str(out), witnesses=(other,))
+    assert any("整体重建" in p.message for p in report.problems("A5"))
+    done = subprocess.run(
+        [sys.executable, "-m", "jishi.verify", str(out), "--witness", str(kept)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout[-2000:]

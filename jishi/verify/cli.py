@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from pathlib import Path
+
+from jishi.ledger.verify import Witness
 
 from .core import verify_package
 from .files import Limits
@@ -40,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("package", help="manage.py archive export 生成的信息包目录")
     parser.add_argument("--json", action="store_true", help="输出机器可读的 JSON 报告")
     parser.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        help="外部保存的检查点文件（manage.py ledger checkpoint --export），核对单位系统公钥；可多次给出",
+    )
+    parser.add_argument(
         "--max-file-size", type=size, default=defaults.max_file_bytes, help="单个文件大小上限（默认 2G）"
     )
     parser.add_argument(
@@ -63,7 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         max_files=args.max_files,
         max_metadata_bytes=args.max_metadata_size,
     )
-    report = verify_package(args.package, limits)
+    try:
+        witnesses = tuple(Witness.from_text(Path(w).read_text(encoding="utf-8")) for w in args.witness)
+    except (OSError, ValueError) as exc:
+        sys.stderr.write(f"无法读取见证检查点：{exc}\n")
+        return 3
+    report = verify_package(args.package, limits, witnesses)
     sys.stdout.write(report.to_json() + "\n" if args.json else report.to_text())
     sys.stdout.flush()
     return report.exit_code

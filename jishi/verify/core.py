@@ -12,6 +12,8 @@ import stat
 from collections.abc import Callable
 from typing import Any
 
+from jishi.ledger.verify import Witness
+
 from .bag import ALGORITHMS, Bag, read_bag
 from .chain import ChainState, check_chain
 from .content import check_manifests, check_metadata_content
@@ -25,6 +27,7 @@ from .safety import check_executables, check_unlisted
 from .scan import scan
 from .signed import check_signed
 from .usability import check_content, read_metadata
+from .witness import check_witnesses
 
 METADATA_DEPENDENT = ("A2", "A7", "C1", "C2", "C3", "C4", "C5")
 LEDGER_DEPENDENT = ("A3", "A4", "A5", "A6", "A7", "C3", "C4")
@@ -64,7 +67,9 @@ def _algorithms(bag: Bag, metadata: Metadata | None) -> set[str]:
     return wanted
 
 
-def verify_package(path: str | os.PathLike[str], limits: Limits | None = None) -> Report:
+def verify_package(
+    path: str | os.PathLike[str], limits: Limits | None = None, witnesses: tuple[Witness, ...] = ()
+) -> Report:
     """Check the package at ``path`` (DA/T 70-2018 四性检测); never raises for anything the package contains."""
     limits = limits or Limits()
     # The path the user gave is trusted (it may itself be a link); nothing below it is followed.
@@ -89,6 +94,11 @@ def verify_package(path: str | os.PathLike[str], limits: Limits | None = None) -
         chain = _guard(report, "A3", check_chain, ledger, report)
     else:
         report.cannot_run(LEDGER_DEPENDENT, "台账事件文件缺失或不可读")
+    if witnesses:
+        if chain is None:
+            report.cannot_run(("A5",), "台账不可读，无法与见证检查点比对")
+        else:
+            _guard(report, "A5", check_witnesses, witnesses, ledger, chain, report)
     chain_algorithms = set(chain.algorithms.values()) if chain else set()
     _guard(report, "A1", check_manifests, bag, inventory, digests, chain_algorithms, report)
     if metadata is None:
