@@ -212,6 +212,8 @@ ARCHIVE_CATEGORY = os.environ.get("JISHI_ARCHIVE_CATEGORY", "WS")
 ARCHIVE_ORG_CODE = os.environ.get("JISHI_ARCHIVE_ORG_CODE", "GB")
 ARCHIVE_RETENTION = json.loads(os.environ.get("JISHI_ARCHIVE_RETENTION", "{}"))
 ARCHIVE_SECRECY = os.environ.get("JISHI_ARCHIVE_SECRECY", "内部")
+# Build the volumes as soon as the last step of a person or a batch is done (else only from 档案管理).
+ARCHIVE_AUTO_BUILD = envbool("JISHI_ARCHIVE_AUTO_BUILD", "true")
 
 # Ledger: a signed Merkle checkpoint every N events of a chain (0 = only on demand / schedule),
 # and the scrypt cost (2**N) protecting personal signing keys under the signing PIN.

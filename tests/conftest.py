@@ -28,6 +28,7 @@ def _media(settings, tmp_path, _document_cert_dir):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SIGNING_SCRYPT_N_LOG2 = 10  # the cheapest cost signing accepts; production uses 2**15
     settings.LEDGER_CHECKPOINT_EVERY = 25  # small chains in tests still get automatic checkpoints
+    settings.ARCHIVE_AUTO_BUILD = False  # signed PDFs for every finished walk would slow the suite; tested on its own
 
 
 @pytest.fixture

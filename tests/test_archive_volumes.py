@@ -6,11 +6,13 @@ import pytest
 
 from jishi.archives import services
 from jishi.archives.acceptance import volume_gaps
-from jishi.archives.models import ArchiveItem, NumberSequence, VolumeKind, VolumeStatus
+from jishi.archives.models import ArchiveItem, NumberSequence, Volume, VolumeKind, VolumeStatus
 from jishi.core.exceptions import ApplicationError, PermissionDenied
 from jishi.core.testing import SIGNING_PIN
 from jishi.ledger.models import Event
 from jishi.selection.models import Material
+from jishi.selection.services import batch_create, nomination_add
+from jishi.selection.walk import walk
 
 
 @pytest.fixture
@@ -110,3 +112,13 @@ def test_an_unfinished_person_gets_no_volume_and_other_units_are_refused(world, 
     with pytest.raises(PermissionDenied):
         services.volume_build(actor=world.grace, batch=batch)
     assert not Event.objects.filter(action__startswith="archive.").exists()
+
+
+def test_completing_the_last_step_files_the_person_and_the_batch_at_once(world, settings):
+    settings.ARCHIVE_AUTO_BUILD = True
+    b = batch_create(actor=world.alice, org_unit=world.city, title="自动组卷批次", positions=world.positions[:1])
+    nomination_add(actor=world.alice, batch=b, cadre=world.cadres[0], position=world.positions[0])
+    walk(batch=b, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
+    built = Event.objects.filter(action="archive.volume_build").order_by("seq")
+    assert sorted(Volume.objects.filter(batch=b).values_list("kind", flat=True)) == ["batch", "personal"]
+    assert built.exists() and all(e.actor_name.endswith("(alice)") for e in built)

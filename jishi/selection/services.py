@@ -674,7 +674,15 @@ def step_complete(*, actor: User, record: StepRecord) -> StepRecord:
     checks.record_outcome(
         facts, findings, step_id=record.step_id, nomination=record.nomination, record=record, refused=False
     )
+    _file_if_finished(actor, record.batch)
     return record
+
+
+def _file_if_finished(actor: User, batch: Batch) -> None:
+    """The archive files a person or a batch as soon as its last step is done (一人一表、一批一档)."""
+    from jishi.archives.hooks import step_done
+
+    step_done(actor=actor, batch=batch)
 
 
 APPROVER = "approver"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 
 from jishi.accounts.models import OrgUnit
 from jishi.documents import pades
@@ -17,7 +18,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         fresh = not demo.demo_exists()
         if fresh:
-            demo.seed(progress=lambda message: self.stdout.write(message))
+            # Filing needs the document certificates, made below once the units exist.
+            with override_settings(ARCHIVE_AUTO_BUILD=False):
+                demo.seed(progress=lambda message: self.stdout.write(message))
         else:
             self.stdout.write("演示数据已存在，未重复载入。")
         self._certificates()
