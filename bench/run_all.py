@@ -19,7 +19,7 @@ if __package__ in (None, ""):  # run as a script: python bench/run_all.py
 
 from bench import common
 
-BENCHMARKS = ("verify_chain", "verify_signatures", "append_latency")
+BENCHMARKS = ("verify_chain", "verify_signatures", "append_latency", "archive_package")
 
 
 def _summary(name: str, r: dict[str, Any]) -> list[str]:
@@ -50,6 +50,12 @@ def _summary(name: str, r: dict[str, Any]) -> list[str]:
             for c in r["configurations"]
         ]
         return [*lines, f"chains without gaps or duplicates, all verify: {'yes' if r['chains_ok'] else 'NO'}"]
+    if name == "archive_package":
+        return [
+            f"{r['materials']} materials, {r['payload_mb']} MB: export {r['export']['mb_per_s']} MB/s, "
+            f"verify {r['verify']['mb_per_s']} MB/s, raw sha256 {r['raw_sha256']['mb_per_s']} MB/s "
+            f"(export {r['raw_over_export_ratio']}x, verify {r['raw_over_verify_ratio']}x slower than raw)",
+        ]
     return []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -17,6 +18,7 @@ from django.core.management import CommandError, call_command
 
 from jishi.archives import services, services_custody
 from jishi.archives.models import ArchiveItem, Volume
+from jishi.archives.package import write_sm3_manifest
 from jishi.core.exceptions import ApplicationError, PermissionDenied
 from jishi.core.testing import SIGNING_PIN
 from jishi.ledger import signing
@@ -156,3 +158,73 @@ def test_a_witness_checkpoint_pins_the_units_key_and_exposes_a_rebuilt_chain(wor
         [sys.executable, "-m", "jishi.verify", str(out), "--witness", str(kept)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+def _lines_without(path: Path, action: str) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    victim = next(i for i, line in enumerate(lines) if f'"action": "{action}"' in line)
+    path.write_text("".join(lines[:victim] + lines[victim + 1 :]), encoding="utf-8")
+
+
+def test_each_single_corruption_of_a_real_package_fails_with_its_category_and_item(world, archived, tmp_path):
+    """One export, then each corruption applied to its own copy (the corruptions of the issue's list)."""
+    pristine = tmp_path / "pristine"
+    call_command("archive", "export", "--batch", archived.number, "-o", str(pristine), "--user", "frank")
+    report_form = next(pristine.glob("data/volumes/*/items/*-report_form-*.pdf")).relative_to(pristine).as_posix()
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copytree(pristine, target, symlinks=True)
+        return target
+
+    def failing(pkg: Path, check: str) -> list[str]:
+        report = verify_package(str(pkg))
+        assert not report.passed
+        return [p.item + " " + p.message for p in report.problems(check)]
+
+    dropped = copy("dropped")
+    (dropped / report_form).unlink()
+    assert any("report_form" in p or "J001-WS" in p for p in failing(dropped, "C1"))
+
+    edited = copy("edited")
+    meta = edited / "data" / "metadata.xml"
+    meta.write_text(
+        meta.read_text(encoding="utf-8").replace("全程纪实报告表]", "全程纪实报告表（改）]"), encoding="utf-8"
+    )
+    rebag(edited)
+    assert failing(edited, "A7")
+
+    line_removed = copy("line_removed")
+    _lines_without(line_removed / "data" / "ledger" / "events.jsonl", "step.confirm")
+    rebag(line_removed)
+    assert failing(line_removed, "C4")
+
+    forged = copy("forged")
+    proofs = forged / "data" / "ledger" / "proofs.jsonl"
+    rows = [json.loads(line) for line in proofs.read_text(encoding="utf-8").splitlines()]
+    victim = next(r for r in rows if r["path"])
+    victim["path"][0] = ("0" if victim["path"][0][0] != "0" else "1") + victim["path"][0][1:]
+    proofs.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    rebag(forged)
+    assert any(f"第 {victim['seq']} 号事件" in p for p in failing(forged, "A4"))
+
+    traversal = copy("traversal")
+    with (traversal / "manifest-sha256.txt").open("a", encoding="utf-8") as fh:
+        fh.write("0" * 64 + "  data/../../etc/passwd\n")
+    assert any("../" in p for p in failing(traversal, "S1"))
+
+    linked = copy("linked")
+    (linked / "data" / "volumes" / "evil.pdf").symlink_to("/etc/passwd")
+    assert any("evil.pdf" in p for p in failing(linked, "S2"))
+
+
+def test_anwrite_sm3_manifest_written_beside_sha256_verifies_and_catches_a_flip(world, archived, tmp_path):
+    out = tmp_path / "pkg"
+    call_command("archive", "export", "--batch", archived.number, "-o", str(out), "--user", "frank")
+    write_sm3_manifest(out)
+    assert (out / "manifest-sm3.txt").read_text(encoding="utf-8").count("  data/") > 10
+    assert verify_package(str(out)).passed
+    target = next(out.glob("data/volumes/*/items/*.json"))
+    _flip(target)
+    rel = target.relative_to(out).as_posix()
+    assert any(rel in p.item and "sm3" in p.message.lower() for p in verify_package(str(out)).problems("A1"))

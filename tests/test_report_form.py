@@ -148,3 +148,11 @@ def test_an_unstarted_nomination_still_gets_a_complete_form(world: World, batch:
     walk_step(batch=batch, step_id="D01", nomination=None, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
     text = pdf_text(report_form_generate(actor=world.bob, nomination=batch.nominations.first()).content)
     assert "未办理" in text and "D01 " in text
+
+
+def test_a_record_with_more_materials_than_fit_on_a_page_continues_overleaf(world: World, batch: Batch):
+    record = services.step_start(actor=world.alice, batch=batch, step_id="D01", nomination=None)
+    for i in range(150):
+        services.material_register(actor=world.alice, record=record, item_id="I01", title=f"听取意见材料第{i + 1}份")
+    text = pdf_text(report_form_generate(actor=world.bob, nomination=batch.nominations.first()).content)
+    assert "听取意见材料第1份" in text and "听取意见材料第150份" in text

@@ -231,7 +231,7 @@ def _files(out: Path, volume: Volume) -> dict[int, str]:
     return paths
 
 
-def _sm3_manifest(bag_dir: Path) -> None:
+def write_sm3_manifest(bag_dir: Path) -> None:
     lines = []
     for path in sorted((bag_dir / "data").rglob("*")):
         if path.is_file():
@@ -267,5 +267,5 @@ def write_package(out: Path, volumes: list[Volume]) -> dict[str, Any]:
         checksums=["sha256"],
     )
     if algorithm == "sm3":
-        _sm3_manifest(out)
+        write_sm3_manifest(out)
     return {"volumes": [v.code for v in volumes], "files": len(paths), "algorithm": algorithm}

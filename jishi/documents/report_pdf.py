@@ -178,7 +178,8 @@ def render_report_form(form: ReportForm) -> bytes:
                 style.append(("SPAN", (0, first), (0, first + len(step_rows) - 1)))
             for offset, colour in shades:
                 style.append(("BACKGROUND", (1, first + offset), (-1, first + offset), colour))
-        table = Table(rows, colWidths=COLS, repeatRows=1, splitByRow=True)
+        # splitInRow: a record with many materials may be taller than a page; its row then continues overleaf.
+        table = Table(rows, colWidths=COLS, repeatRows=1, splitByRow=True, splitInRow=1)
         table.setStyle(TableStyle(style))
         story.append(table)
     cp = form.latest_checkpoint
