@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.pg_scratch import run_in_scratch_db
 
 CONCURRENT = r"""
 import datetime as dt, json, threading
@@ -71,28 +67,9 @@ print(json.dumps({"errors": errors, "alive": sum(t.is_alive() for t in threads),
 def test_concurrent_acceptances_take_gap_free_unique_numbers(db):
     if connection.vendor != "postgresql":
         pytest.skip("row locks under real concurrency: run with DATABASE_URL (make test does so)")
-    import psycopg
-
-    base = os.environ["DATABASE_URL"]
-    name = f"jishi_archive_concurrency_{os.getpid()}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        env = {
-            **os.environ,
-            "DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name,
-            "DJANGO_SETTINGS_MODULE": "jishi.settings",
-            "JISHI_SIGNING_SCRYPT_N_LOG2": "10",
-        }
-        result = subprocess.run(
-            [sys.executable, "-c", CONCURRENT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        report = json.loads(result.stdout.strip().splitlines()[-1])
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    report = run_in_scratch_db(
+        CONCURRENT, f"jishi_archive_concurrency_{os.getpid()}", {"JISHI_SIGNING_SCRYPT_N_LOG2": "10"}
+    )
     assert report["errors"] == [] and report["alive"] == 0 and report["archived"] == 6
     assert report["numbers"]["Y"] == list(range(1, 6 * 8 + 1))  # 8 of 12 items per volume are 永久
     assert report["numbers"]["D30"] == list(range(1, 6 * 4 + 1))

@@ -3,10 +3,7 @@ to serve as a privileged role, and concurrent appends to one chain neither gap n
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ from django.db import DatabaseError, connection, transaction
 
 from jishi.core.testing import World
 from jishi.ledger.dbroles import privileged_connection_problem
+from tests.pg_scratch import run_in_scratch_db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,28 +116,7 @@ print(json.dumps({"errors": errors, "alive": sum(t.is_alive() for t in threads),
 
 
 def test_concurrent_appends_to_one_chain_leave_no_gap_and_no_duplicate(db):
-    import psycopg
-
-    base = os.environ["DATABASE_URL"]
-    name = f"jishi_concurrency_{os.getpid()}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        env = {
-            **os.environ,
-            "DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name,
-            "DJANGO_SETTINGS_MODULE": "jishi.settings",
-            "JISHI_LEDGER_CHECKPOINT_EVERY": "25",
-        }
-        result = subprocess.run(
-            [sys.executable, "-c", CONCURRENT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        report = json.loads(result.stdout.strip().splitlines()[-1])
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    report = run_in_scratch_db(CONCURRENT, f"jishi_concurrency_{os.getpid()}", {"JISHI_LEDGER_CHECKPOINT_EVERY": "25"})
     assert report["errors"] == [] and report["alive"] == 0
     assert report["seqs"] == list(range(1, 4 * 40 + 2))  # genesis + 160 appends, no gap, no duplicate
     assert report["verify"] == "None"

@@ -23,8 +23,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from jishi.documents.fonts import cjk_font
-from jishi.documents.pdfkit import styles, text
+from jishi.documents.pdfkit import numbered_canvas, styles, text
 
 from .catalogue_data import BackupSheet, Catalogue, CatalogueRow
 
@@ -53,36 +52,8 @@ def archive_styles() -> dict[str, ParagraphStyle]:
 
 
 def paged_canvas(header: str, footer: str, pagesize: tuple[float, float]) -> Callable[..., Canvas]:
-    """Like ``pdfkit.numbered_canvas`` (header, "第 N 页 共 M 页"), but placed on ``pagesize``.
-
-    ``numbered_canvas`` measures a portrait A4 page: on a landscape page its header would fall off the top.
-    """
-    width, height = pagesize
-
-    class PagedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs.setdefault("initialFontName", cjk_font())  # else every page references Helvetica
-            super().__init__(*args, **kwargs)
-            self._saved: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:
-            self._saved.append(dict(self.__dict__))
-            self._startPage()  # type: ignore[attr-defined]
-
-        def save(self) -> None:
-            total = len(self._saved)
-            for state in self._saved:
-                self.__dict__.update(state)
-                self.saveState()
-                self.setFont(cjk_font(), 8)
-                self.drawString(MARGIN, height - 10 * mm, header)
-                self.drawString(MARGIN, 8 * mm, footer)
-                self.drawRightString(width - MARGIN, 8 * mm, f"第 {self.getPageNumber()} 页 共 {total} 页")
-                self.restoreState()
-                super().showPage()
-            super().save()
-
-    return PagedCanvas
+    """``pdfkit.numbered_canvas`` placed on ``pagesize`` with the archive documents' margins."""
+    return numbered_canvas(header, footer, pagesize, MARGIN, (10 * mm, 8 * mm))
 
 
 def document(buffer: io.BytesIO, pagesize: tuple[float, float], title: str, subject: str) -> SimpleDocTemplate:

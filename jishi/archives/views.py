@@ -7,6 +7,7 @@ the typed text; only PermissionDenied escapes, as a 403. The custody pages are i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -18,7 +19,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jishi.accounts import permissions as perms
@@ -34,67 +34,12 @@ from jishi.selection.selectors import batch_summary
 from . import selectors, services, services_documents
 from .acceptance import volume_gaps
 from .forms import AcceptForm, HoldForm, OrganizeForm, ReleaseForm, TransferForm
+from .labels import ACTION_LABELS, LABELS, STATUS_LABELS
 from .models import PersonnelTransfer, Volume, VolumeKind, VolumeStatus
 
 VOLUMES_PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONTENT_TYPES = {"pdf": "application/pdf", "xlsx": XLSX}
-
-# The model choices are plain Chinese; these are the translatable labels the pages show.
-STATUS_LABELS: dict[str, Any] = {
-    VolumeStatus.DRAFT: gettext_lazy("待整理"),
-    VolumeStatus.ORGANIZED: gettext_lazy("已整理待检查"),
-    VolumeStatus.ARCHIVED: gettext_lazy("已归档"),
-}
-STATUS_TAGS = {"draft": "tag-available", "organized": "tag-progress", "archived": "tag-done"}
-KIND_LABELS: dict[str, Any] = {
-    VolumeKind.PERSONAL: gettext_lazy("个人文书档案"),
-    VolumeKind.BATCH: gettext_lazy("综合文书档案"),
-}
-RETENTION_LABELS = {"Y": gettext_lazy("永久"), "D30": gettext_lazy("定期30年"), "D10": gettext_lazy("定期10年")}
-CARRIER_LABELS = {"electronic": gettext_lazy("电子"), "paper": gettext_lazy("纸质")}
-GAP_LABELS = {
-    "unfinished": gettext_lazy("流程未完成"),
-    "missing": gettext_lazy("缺少必备文件"),
-    "unsigned": gettext_lazy("未签字确认"),
-    "waiver": gettext_lazy("免除未经批准"),
-    "file": gettext_lazy("文件缺失或被改动"),
-    "stale": gettext_lazy("组卷后纪实有变化"),
-    "numbering": gettext_lazy("件号不连续"),
-}
-SIGNER_LABELS = {
-    "organizer": gettext_lazy("整理人"),
-    "checker": gettext_lazy("检查人"),
-    "handover": gettext_lazy("移交人"),
-    "approver": gettext_lazy("批准人"),
-    "executor": gettext_lazy("执行人"),
-}
-ACTION_LABELS = {
-    "archive.volume_build": gettext_lazy("组卷"),
-    "archive.volume_organize": gettext_lazy("整理签字"),
-    "archive.volume_accept": gettext_lazy("检查验收签字"),
-    "archive.volume_export": gettext_lazy("导出归档信息包"),
-    "archive.catalogue_export": gettext_lazy("下载归档文件目录"),
-    "archive.transfer_list_export": gettext_lazy("下载移交清单"),
-    "archive.transfer_sign": gettext_lazy("移交签字"),
-    "archive.hold_place": gettext_lazy("冻结"),
-    "archive.hold_release": gettext_lazy("解除冻结"),
-    "archive.disposition_propose": gettext_lazy("提出销毁鉴定"),
-    "archive.disposition_approve": gettext_lazy("批准销毁"),
-    "archive.disposition_reject": gettext_lazy("不批准销毁"),
-    "archive.disposition_execute": gettext_lazy("执行销毁"),
-    "archive.disposition_list_export": gettext_lazy("下载销毁清单"),
-}
-LABELS: dict[str, dict[str, Any]] = {
-    "status": STATUS_LABELS,
-    "tag": STATUS_TAGS,
-    "kind": KIND_LABELS,
-    "retention": RETENTION_LABELS,
-    "carrier": CARRIER_LABELS,
-    "gap": GAP_LABELS,
-    "signer": SIGNER_LABELS,
-    "action": ACTION_LABELS,
-}
 
 
 def archive_units(user: User) -> list[OrgUnit]:
@@ -242,6 +187,33 @@ def volume_page(
     return render(request, "archives/volume_detail.html", context, status=status)
 
 
+def submit(
+    request: AuthedHttpRequest,
+    form: forms.Form,
+    act: Callable[[dict[str, Any]], object],
+    done: str,
+    success: HttpResponse | Callable[[], HttpResponse],
+    failure: Callable[[forms.Form], HttpResponse],
+) -> HttpResponse:
+    """One POST: validate, call one service, then redirect with ``done`` — or re-render via ``failure`` with
+    the form, its typed values and the refusal (a wrong PIN, a gap). Only PermissionDenied escapes (403)."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except PermissionDenied:
+            raise
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, done)
+            return success if isinstance(success, HttpResponse) else success()
+    return failure(form)
+
+
+def on_volume(request: AuthedHttpRequest, volume: Volume, key: str) -> Callable[[forms.Form], HttpResponse]:
+    return lambda form: volume_page(request, volume, bound={key: form}, status=400)
+
+
 @login_required
 def archive_volume(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return volume_page(request, perms.get_volume_for_user(request.user, pk))
@@ -251,38 +223,28 @@ def archive_volume(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def archive_organize(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     volume = perms.get_volume_for_user(request.user, pk)
-    form = OrganizeForm(request.POST)
-    if not form.is_valid():
-        return volume_page(request, volume, bound={"organize": form}, status=400)
-    try:
-        services.volume_organize(
-            actor=request.user, volume=volume, pin=form.cleaned_data["pin"], notes=form.cleaned_data["notes"]
-        )
-    except PermissionDenied:
-        raise
-    except ApplicationError as exc:
-        form.add_error(None, exc.message)
-        return volume_page(request, volume, bound={"organize": form}, status=400)
-    messages.success(request, _("已整理签字，请另一人检查验收。"))
-    return redirect("archive_volume", pk=volume.pk)
+    return submit(
+        request,
+        OrganizeForm(request.POST),
+        lambda data: services.volume_organize(actor=request.user, volume=volume, pin=data["pin"], notes=data["notes"]),
+        _("已整理签字，请另一人检查验收。"),
+        redirect("archive_volume", pk=volume.pk),
+        on_volume(request, volume, "organize"),
+    )
 
 
 @login_required
 @require_POST
 def archive_accept(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     volume = perms.get_volume_for_user(request.user, pk)
-    form = AcceptForm(request.POST)
-    if not form.is_valid():
-        return volume_page(request, volume, bound={"accept": form}, status=400)
-    try:
-        services.volume_accept(actor=request.user, volume=volume, pin=form.cleaned_data["pin"])
-    except PermissionDenied:
-        raise
-    except ApplicationError as exc:
-        form.add_error(None, exc.message)
-        return volume_page(request, volume, bound={"accept": form}, status=400)
-    messages.success(request, _("已检查验收签字，案卷已归档。"))
-    return redirect("archive_volume", pk=volume.pk)
+    return submit(
+        request,
+        AcceptForm(request.POST),
+        lambda data: services.volume_accept(actor=request.user, volume=volume, pin=data["pin"]),
+        _("已检查验收签字，案卷已归档。"),
+        redirect("archive_volume", pk=volume.pk),
+        on_volume(request, volume, "accept"),
+    )
 
 
 @login_required

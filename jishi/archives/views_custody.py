@@ -26,7 +26,7 @@ from jishi.core.types import AuthedHttpRequest
 from . import selectors, services_custody, services_documents
 from .forms import DecideForm, ExecuteForm, HoldForm, ProposeForm, ReleaseForm, TransferForm
 from .models import ArchiveItem, Disposition, DispositionStatus, LegalHold, VolumeKind
-from .views import LABELS, download, file_format, history, require_archive_units, volume_page
+from .views import LABELS, download, file_format, history, on_volume, require_archive_units, submit
 
 DISPOSITION_LABELS: dict[str, Any] = {
     DispositionStatus.PROPOSED: gettext_lazy("待批准"),
@@ -72,23 +72,16 @@ def _bound(bound: dict[str, forms.Form], name: str, cls: type[forms.Form], allow
 @require_POST
 def archive_transfer(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     volume = perms.get_volume_for_user(request.user, pk)
-    form = TransferForm(request.POST)
-    if not form.is_valid():
-        return volume_page(request, volume, bound={"transfer": form}, status=400)
-    try:
-        services_custody.transfer_sign(
-            actor=request.user,
-            volume=volume,
-            received_by=form.cleaned_data["received_by"],
-            pin=form.cleaned_data["pin"],
-        )
-    except PermissionDenied:
-        raise
-    except ApplicationError as exc:
-        form.add_error(None, exc.message)
-        return volume_page(request, volume, bound={"transfer": form}, status=400)
-    messages.success(request, _("已签字移交干部人事档案材料。"))
-    return redirect("archive_volume", pk=volume.pk)
+    return submit(
+        request,
+        TransferForm(request.POST),
+        lambda data: services_custody.transfer_sign(
+            actor=request.user, volume=volume, received_by=data["received_by"], pin=data["pin"]
+        ),
+        _("已签字移交干部人事档案材料。"),
+        redirect("archive_volume", pk=volume.pk),
+        on_volume(request, volume, "transfer"),
+    )
 
 
 @login_required
@@ -104,18 +97,14 @@ def archive_transfer_list(request: AuthedHttpRequest, pk: int, fmt: str) -> Http
 @require_POST
 def archive_hold_place(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     volume = perms.get_volume_for_user(request.user, pk)
-    form = HoldForm(request.POST)
-    if not form.is_valid():
-        return volume_page(request, volume, bound={"hold": form}, status=400)
-    try:
-        services_custody.hold_place(actor=request.user, volume=volume, reason=form.cleaned_data["reason"])
-    except PermissionDenied:
-        raise
-    except ApplicationError as exc:
-        form.add_error(None, exc.message)
-        return volume_page(request, volume, bound={"hold": form}, status=400)
-    messages.success(request, _("已冻结该案卷，解除前其文件不能销毁。"))
-    return redirect("archive_volume", pk=volume.pk)
+    return submit(
+        request,
+        HoldForm(request.POST),
+        lambda data: services_custody.hold_place(actor=request.user, volume=volume, reason=data["reason"]),
+        _("已冻结该案卷，解除前其文件不能销毁。"),
+        redirect("archive_volume", pk=volume.pk),
+        on_volume(request, volume, "hold"),
+    )
 
 
 @login_required
@@ -125,19 +114,14 @@ def archive_hold_release(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if hold is None:
         raise Http404
     volume = perms.get_volume_for_user(request.user, hold.volume_id)
-    name = f"release-{hold.pk}"
-    form = ReleaseForm(request.POST, auto_id=f"release{hold.pk}-%s")
-    if not form.is_valid():
-        return volume_page(request, volume, bound={name: form}, status=400)
-    try:
-        services_custody.hold_release(actor=request.user, hold=hold, reason=form.cleaned_data["reason"])
-    except PermissionDenied:
-        raise
-    except ApplicationError as exc:
-        form.add_error(None, exc.message)
-        return volume_page(request, volume, bound={name: form}, status=400)
-    messages.success(request, _("已解除冻结。"))
-    return redirect("archive_volume", pk=volume.pk)
+    return submit(
+        request,
+        ReleaseForm(request.POST, auto_id=f"release{hold.pk}-%s"),
+        lambda data: services_custody.hold_release(actor=request.user, hold=hold, reason=data["reason"]),
+        _("已解除冻结。"),
+        redirect("archive_volume", pk=volume.pk),
+        on_volume(request, volume, f"release-{hold.pk}"),
+    )
 
 
 # 到期鉴定 and 销毁 ------------------------------------------------------------------------------------------
@@ -257,42 +241,31 @@ def archive_disposition(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def archive_decide(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     disposition = get_disposition_for_user(request.user, pk)
     form = DecideForm(request.POST)
-    if not form.is_valid():
-        return _disposition_page(request, disposition, bound={"decide": form}, status=400)
-    approve = bool(form.cleaned_data["approve"])
-    try:
-        services_custody.disposition_decide(
-            actor=request.user,
-            disposition=disposition,
-            approve=approve,
-            note=form.cleaned_data["note"],
-            pin=form.cleaned_data["pin"],
-        )
-    except PermissionDenied:
-        raise
-    except ApplicationError as exc:
-        form.add_error(None, exc.message)
-        return _disposition_page(request, disposition, bound={"decide": form}, status=400)
-    messages.success(request, _("已签字批准销毁。") if approve else _("已签字作出不批准的决定。"))
-    return redirect("archive_disposition", pk=disposition.pk)
+    approve = form.is_valid() and bool(form.cleaned_data["approve"])
+    return submit(
+        request,
+        form,
+        lambda data: services_custody.disposition_decide(
+            actor=request.user, disposition=disposition, approve=approve, note=data["note"], pin=data["pin"]
+        ),
+        _("已签字批准销毁。") if approve else _("已签字作出不批准的决定。"),
+        redirect("archive_disposition", pk=disposition.pk),
+        lambda f: _disposition_page(request, disposition, bound={"decide": f}, status=400),
+    )
 
 
 @login_required
 @require_POST
 def archive_execute(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     disposition = get_disposition_for_user(request.user, pk)
-    form = ExecuteForm(request.POST)
-    if not form.is_valid():
-        return _disposition_page(request, disposition, bound={"execute": form}, status=400)
-    try:
-        services_custody.disposition_execute(actor=request.user, disposition=disposition, pin=form.cleaned_data["pin"])
-    except PermissionDenied:
-        raise
-    except ApplicationError as exc:
-        form.add_error(None, exc.message)
-        return _disposition_page(request, disposition, bound={"execute": form}, status=400)
-    messages.success(request, _("已签字执行销毁，文件在目录中标注为已销毁。"))
-    return redirect("archive_disposition", pk=disposition.pk)
+    return submit(
+        request,
+        ExecuteForm(request.POST),
+        lambda data: services_custody.disposition_execute(actor=request.user, disposition=disposition, pin=data["pin"]),
+        _("已签字执行销毁，文件在目录中标注为已销毁。"),
+        redirect("archive_disposition", pk=disposition.pk),
+        lambda f: _disposition_page(request, disposition, bound={"execute": f}, status=400),
+    )
 
 
 @login_required

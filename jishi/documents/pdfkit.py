@@ -33,8 +33,17 @@ def text(value: object) -> str:
     return escape(str(value if value is not None else "")).replace("\n", "<br/>")
 
 
-def numbered_canvas(header: str, footer: str) -> Callable[..., Canvas]:
-    """A canvas class that writes the header and "第 N 页 共 M 页" once the page count is known."""
+def numbered_canvas(
+    header: str,
+    footer: str,
+    pagesize: tuple[float, float] = A4,
+    margin: float = 18 * mm,
+    rows: tuple[float, float] = (12 * mm, 10 * mm),
+) -> Callable[..., Canvas]:
+    """A canvas class that writes the header and "第 N 页 共 M 页" once the page count is known.
+
+    ``rows``: distance of the header from the top edge and of the footer from the bottom edge.
+    """
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -56,14 +65,14 @@ def numbered_canvas(header: str, footer: str) -> Callable[..., Canvas]:
             super().save()
 
         def _decorate(self, total: int) -> None:
-            width, height = A4
+            width, height = pagesize
             self.saveState()
             self.setFont(cjk_font(), 8)
             if header:
-                self.drawString(18 * mm, height - 12 * mm, header)
-            self.drawRightString(width - 18 * mm, 10 * mm, f"第 {self.getPageNumber()} 页 共 {total} 页")
+                self.drawString(margin, height - rows[0], header)
+            self.drawRightString(width - margin, rows[1], f"第 {self.getPageNumber()} 页 共 {total} 页")
             if footer:
-                self.drawString(18 * mm, 10 * mm, footer)
+                self.drawString(margin, rows[1], footer)
             self.restoreState()
 
     return NumberedCanvas

@@ -175,6 +175,22 @@ def collect_keys(chains: Iterable[Iterable[EventRow]]) -> Registry:
     return registry
 
 
+def recompute_hash(row: EventRow, payload: Any, algorithm: str) -> str:
+    """The hash an event row must carry, from its fields and its parsed payload."""
+    body = hashing.event_body(
+        fonds=row.fonds,
+        seq=row.seq,
+        prev_hash=row.prev_hash,
+        recorded_at=row.recorded_at,
+        actor=row.actor,
+        action=row.action,
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+        payload=payload,
+    )
+    return hashing.event_hash(body, algorithm)
+
+
 def _actor_username(actor_label: str) -> str:
     return actor_label[actor_label.rfind("(") + 1 : -1] if actor_label.endswith(")") else ""
 
@@ -317,18 +333,7 @@ def verify_chain(
             payload: Any = json.loads(row.payload)
         except ValueError:
             return Break(fonds, row.seq, "事件内容不是有效的 JSON")
-        body = hashing.event_body(
-            fonds=row.fonds,
-            seq=row.seq,
-            prev_hash=row.prev_hash,
-            recorded_at=row.recorded_at,
-            actor=row.actor,
-            action=row.action,
-            subject_type=row.subject_type,
-            subject_id=row.subject_id,
-            payload=payload,
-        )
-        if hashing.event_hash(body, algo) != row.hash:
+        if recompute_hash(row, payload, algo) != row.hash:
             return Break(fonds, row.seq, "事件内容与哈希不符（记录被改动）")
         stray = sig_iter.take_while(_before(row.seq))
         if stray:

@@ -21,6 +21,7 @@ from jishi.ledger.verify import (
     check_checkpoint,
     check_required_signatures,
     check_signature,
+    recompute_hash,
 )
 
 from .files import is_hex_digest
@@ -70,19 +71,8 @@ def _check_hash(row: EventRow, algorithm: str, previous: EventRow | None, report
     if payload is None:
         report.add("A3", label, "事件内容（payload）不是有效的 JSON")
         return False
-    body = hashing.event_body(
-        fonds=row.fonds,
-        seq=row.seq,
-        prev_hash=row.prev_hash,
-        recorded_at=row.recorded_at,
-        actor=row.actor,
-        action=row.action,
-        subject_type=row.subject_type,
-        subject_id=row.subject_id,
-        payload=payload,
-    )
     try:
-        recomputed = hashing.event_hash(body, algorithm)
+        recomputed = recompute_hash(row, payload, algorithm)
     except (ValueError, TypeError, RecursionError):
         recomputed = ""
     if recomputed != row.hash:
