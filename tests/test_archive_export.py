@@ -218,7 +218,7 @@ def test_each_single_corruption_of_a_real_package_fails_with_its_category_and_it
     assert any("evil.pdf" in p for p in failing(linked, "S2"))
 
 
-def test_anwrite_sm3_manifest_written_beside_sha256_verifies_and_catches_a_flip(world, archived, tmp_path):
+def test_an_sm3_manifest_written_beside_sha256_verifies_and_catches_a_flip(world, archived, tmp_path):
     out = tmp_path / "pkg"
     call_command("archive", "export", "--batch", archived.number, "-o", str(out), "--user", "frank")
     write_sm3_manifest(out)
@@ -228,3 +228,29 @@ def test_anwrite_sm3_manifest_written_beside_sha256_verifies_and_catches_a_flip(
     _flip(target)
     rel = target.relative_to(out).as_posix()
     assert any(rel in p.item and "sm3" in p.message.lower() for p in verify_package(str(out)).problems("A1"))
+
+
+def test_a_unit_whose_chain_uses_sm3_exports_an_sm3_manifest_too(db, tmp_path, monkeypatch):
+    from jishi.archives.services import volume_accept, volume_build, volume_organize
+    from jishi.core.testing import build_world
+    from jishi.selection.services import batch_create, nomination_add
+    from jishi.selection.walk import walk
+
+    world = build_world(city_algorithm="sm3")
+    b = batch_create(actor=world.alice, org_unit=world.city, title="国密批次", positions=world.positions[:1])
+    nomination_add(actor=world.alice, batch=b, cadre=world.cadres[0], position=world.positions[0])
+    walk(batch=b, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
+    for volume in volume_build(actor=world.frank, batch=b):
+        volume_accept(
+            actor=world.bob, volume=volume_organize(actor=world.frank, volume=volume, pin=SIGNING_PIN), pin=SIGNING_PIN
+        )
+    out = tmp_path / "pkg"
+    services.volume_export(actor=world.frank, volumes=list(Volume.objects.filter(batch=b)), out=out)
+    assert (out / "manifest-sm3.txt").exists()
+    checkpoints = json.loads((out / "data" / "ledger" / "checkpoints.json").read_text(encoding="utf-8"))
+    assert checkpoints[0]["algorithm"] == "sm3"
+    report = verify_package(str(out))
+    assert report.passed, report.to_text()
+    (out / "manifest-sm3.txt").unlink()
+    rebag(out)
+    assert not verify_package(str(out)).passed  # an SM3 chain's package without its SM3 manifest is refused

@@ -90,9 +90,11 @@ def cadre_data(name: str, id_number: str = "", **overrides: Any) -> dict[str, An
     return data
 
 
-def build_world() -> World:
+def build_world(city_algorithm: str = "sha256") -> World:
     procedure_version_register(loaded=load_file(bundled_path("standard")), actor=None)
-    city = org_unit_create(actor=None, code="J001", name="中共内江市委组织部", short_name="内江市委组织部")
+    city = org_unit_create(
+        actor=None, code="J001", name="中共内江市委组织部", short_name="内江市委组织部", hash_algorithm=city_algorithm
+    )
     county = org_unit_create(
         actor=None, code="J002", name="中共威远县委组织部", short_name="威远县委组织部", parent=city
     )
