@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "jishi.supervision",
     "jishi.documents",
     "jishi.archives",
+    "jishi.api",
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "jishi.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "jishi.core.middleware.ApplicationErrorMiddleware",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("ledger/", include("jishi.supervision.urls")),
     path("documents/", include("jishi.documents.urls")),
     path("archives/", include("jishi.archives.urls")),
+    path("api/v1/", include("jishi.api.urls")),
     path("supervision/", include(supervision_urls.site_urlpatterns)),
     path("public/", include("jishi.supervision.urls_public")),
 ]
