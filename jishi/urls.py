@@ -12,6 +12,7 @@ urlpatterns = [
     path("documents/", include("jishi.documents.urls")),
     path("archives/", include("jishi.archives.urls")),
     path("api/v1/", include("jishi.api.urls")),
+    path("account/tokens/", include("jishi.api.urls_pages")),
     path("supervision/", include(supervision_urls.site_urlpatterns)),
     path("public/", include("jishi.supervision.urls_public")),
 ]
