@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 
@@ -44,8 +45,12 @@ class IdempotencyMiddleware:
         token = authenticate(auth[7:].strip()) if auth.lower().startswith("bearer ") else None
         if token is None:
             return self.get_response(request)  # the API answers 401 itself
+        try:
+            body = request.body  # kept by Django, so the endpoint can still parse the form or the JSON
+        except RequestDataTooBig:
+            return _json(400, "too_large", "请求内容超过上限。")
         digest = hashlib.sha256(
-            b"\n".join([request.path.encode(), request.META.get("QUERY_STRING", "").encode(), request.body])
+            b"\n".join([request.path.encode(), request.META.get("QUERY_STRING", "").encode(), body])
         ).hexdigest()
         try:
             with transaction.atomic():

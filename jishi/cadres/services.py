@@ -114,7 +114,12 @@ def position_create(
 
 
 def cadre_create(*, actor: User | None, org_unit: OrgUnit, data: dict[str, Any]) -> Cadre:
-    """Create a cadre from 干部任免审批表 fields (months as YYYY-MM, résumé as a list of lines)."""
+    """Create a cadre from 干部任免审批表 fields (months as YYYY-MM, résumé as a list of lines).
+
+    A person may create one only as 经办人 or 干部科长 of the unit; ``actor=None`` is the seed and the demo.
+    """
+    if actor is not None:
+        perms.require(perms.has_role(actor, org_unit, LRMX_IMPORT_ROLES), "只有本单位的经办人或干部科长可以新建干部。")
     id_number = str(data.get("id_number", "")).strip()
     if id_number and not id_number_valid(id_number):
         raise ApplicationError("身份证号校验位不正确，请核对。", code="invalid_id_number")
