@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 import pytest
 import schemathesis
@@ -37,6 +38,29 @@ def bearer(world, batch) -> str:
     return secret
 
 
+def _runner(operation: Any, bearer: str, calls: list[str], failures: list[str], examples: int) -> Any:
+    label = operation.label
+
+    @hypothesis_given(case=operation.as_strategy())
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: schemathesis.Case) -> None:
+        response = case.call(headers={"Authorization": f"Bearer {bearer}", "Host": "127.0.0.1"})
+        calls.append(label)
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except AssertionError as exc:  # collect, so one report lists every broken operation
+            failures.append(f"{label}: {str(exc)[:600]}")
+
+    return run
+
+
 def test_generated_requests_get_no_server_error_and_only_documented_answers(bearer, capsys):
     if not CI:
         print(f"schemathesis: {TOTAL} cases outside CI (CI=true runs 2,000)")
@@ -46,24 +70,7 @@ def test_generated_requests_get_no_server_error_and_only_documented_answers(bear
     calls: list[str] = []
     failures: list[str] = []
     for operation in operations:
-
-        @hypothesis_given(case=operation.as_strategy())
-        @settings(
-            max_examples=per_operation,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        def run(case: schemathesis.Case, label: str = operation.label) -> None:
-            response = case.call(headers={"Authorization": f"Bearer {bearer}", "Host": "127.0.0.1"})
-            calls.append(label)
-            try:
-                case.validate_response(response, checks=CHECKS)
-            except AssertionError as exc:  # collect, so one report lists every broken operation
-                failures.append(f"{label}: {str(exc)[:600]}")
-
+        run = _runner(operation, bearer, calls, failures, per_operation)
         run()
     assert not failures, "\n\n".join(failures[:20])
     if CI:
