@@ -254,3 +254,12 @@ def test_a_unit_whose_chain_uses_sm3_exports_an_sm3_manifest_too(db, tmp_path, m
     (out / "manifest-sm3.txt").unlink()
     rebag(out)
     assert not verify_package(str(out)).passed  # an SM3 chain's package without its SM3 manifest is refused
+
+
+def test_a_personal_volume_exported_alone_carries_the_batch_records_of_its_materials(world, archived, tmp_path):
+    volume = Volume.objects.get(batch=archived, kind="personal")
+    assert volume.items.filter(item_type="material", step_id="Y05").exists()  # a batch record's material
+    out = tmp_path / "pkg"
+    call_command("archive", "export", volume.code, "-o", str(out), "--user", "frank")
+    report = verify_package(str(out))
+    assert report.passed, report.to_text()

@@ -24,7 +24,7 @@ from jishi.core import storage
 from jishi.ledger.hashing import canonical_json
 from jishi.ledger.models import Event
 from jishi.procedures.schema import ArchiveStream, ItemKind, ProcedureDefinition, Scope
-from jishi.selection.models import Batch, Nomination, NominationStatus, RecordStatus, StepRecord
+from jishi.selection.models import Batch, Material, Nomination, NominationStatus, RecordStatus, StepRecord
 
 from . import numbering
 from .models import Carrier, ItemType
@@ -317,4 +317,14 @@ def subjects_q(batch: Batch, nomination: Nomination | None, volume_id: int | Non
         q |= Q(subject_type="batch", subject_id=str(batch.pk))
     if volume_id is not None:
         q |= Q(subject_type="volume", subject_id=str(volume_id))
+        # Materials filed from other records (batch materials in a personal file) bring their record along.
+        from .models import ArchiveItem
+
+        material_ids_in_volume = ArchiveItem.objects.filter(volume_id=volume_id, source_type="material").values(
+            "source_id"
+        )
+        other_records = (
+            Material.objects.filter(pk__in=material_ids_in_volume).values_list("record_id", flat=True).distinct()
+        )
+        q |= Q(subject_type="steprecord", subject_id__in=[str(pk) for pk in other_records])
     return q
