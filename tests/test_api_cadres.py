@@ -125,11 +125,30 @@ def test_a_read_only_token_erin_and_grace_cannot_create_a_city_cadre(world: Worl
     assert counts() == before
 
 
-def test_there_is_no_update_or_delete_of_cadre_master_data(world: World):
+def test_alice_updates_a_cadre_and_the_ledger_names_the_changed_fields_but_not_the_values(world: World):
     api = ApiClient(world.alice)
-    path = f"/cadres/{world.cadres[0].pk}"
-    assert api.put(path, {"name": "改名"})[0] == 405 and api.delete(path)[0] == 405
-    assert Cadre.objects.filter(pk=world.cadres[0].pk, name="张伟").exists()
+    _, created = api.post("/cadres", _new_cadre())
+    status, body = api.put(f"/cadres/{created['id']}", _new_cadre(current_post="内江市财政局副局长"))
+    assert status == 200 and body["current_post"] == "内江市财政局副局长"
+    event = Event.objects.get(action="cadre.update", subject_id=str(created["id"]))
+    assert event.actor == world.alice and "current_post" in event.payload and "副局长" not in event.payload
+    grace = ApiClient(world.grace).put(f"/cadres/{created['id']}", _new_cadre(current_post="x"))
+    assert grace[0] in (403, 404)
+    bad = api.put(f"/cadres/{created['id']}", {**_new_cadre(), "id_number": "511002198205120011"})
+    assert bad[0] == 400 and bad[1]["error"]["code"] == "invalid_id_number"
+    assert Cadre.objects.get(pk=created["id"]).current_post == "内江市财政局副局长"
+
+
+def test_a_mistaken_cadre_is_deleted_with_a_reason_but_one_in_a_batch_is_kept(world: World, batch: Batch):
+    api = ApiClient(world.alice)
+    _, created = api.post("/cadres", _new_cadre())
+    assert ApiClient(world.erin).post(f"/cadres/{created['id']}/delete", {"reason": "误录"})[0] == 403
+    status, _ = api.post(f"/cadres/{created['id']}/delete", {"reason": "误录重复人员"})
+    assert status == 200 and not Cadre.objects.filter(pk=created["id"]).exists()
+    assert Event.objects.filter(action="cadre.delete", subject_id=str(created["id"])).exists()
+    nominated = batch.nominations.first().cadre
+    status, body = api.post(f"/cadres/{nominated.pk}/delete", {"reason": "试图删除"})
+    assert status == 400 and body["error"]["code"] == "in_use" and Cadre.objects.filter(pk=nominated.pk).exists()
 
 
 # LRMX export ----------------------------------------------------------------------------------------
@@ -241,4 +260,4 @@ def test_the_openapi_document_declares_the_lrmx_download_as_xml_and_the_upload_a
     assert set(download["200"]["content"]) == {"application/xml"} and {"403", "404"} <= set(download)
     upload = paths["/api/v1/cadres/lrmx/import"]["post"]
     assert "multipart/form-data" in upload["requestBody"]["content"] and "201" in upload["responses"]
-    assert set(paths["/api/v1/cadres/{cadre_id}"]) == {"get"}  # no update or delete service exists
+    assert set(paths["/api/v1/cadres/{cadre_id}"]) == {"get", "put"}

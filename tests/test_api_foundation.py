@@ -81,3 +81,11 @@ def test_procedures_are_listed_and_shown_with_their_steps(world):
     steps = [s for stage in detail["definition"]["stages"] for s in stage["steps"]]
     assert status == 200 and len(steps) == 44
     assert api.get("/procedures/999999")[0] == 404
+
+
+def test_an_unknown_path_and_a_method_the_path_does_not_take_answer_in_the_error_shape(world):
+    api = ApiClient(world.alice)
+    status, body = api.get("/no-such-thing")
+    assert status == 404 and body["error"]["code"] == "not_found"
+    status, body = api.delete("/org-units")
+    assert status == 405 and body["error"]["code"] == "method_not_allowed"

@@ -75,3 +75,27 @@ class IdempotencyMiddleware:
             record.body = response.content
             record.save(update_fields=["status_code", "content_type", "body"])
         return response
+
+
+STATUS_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+class ErrorShapeMiddleware:
+    """Answers Django or django-ninja produce before any endpoint runs (an unknown path, a method the path
+    does not take) keep the API's one error shape instead of an HTML page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith(PREFIX)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            shaped = _json(response.status_code, STATUS_CODES.get(response.status_code, "error"), "请求无法处理。")
+            if response.has_header("Allow"):
+                shaped["Allow"] = response["Allow"]
+            return shaped
+        return response

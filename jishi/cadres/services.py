@@ -113,74 +113,85 @@ def position_create(
     return position
 
 
-def cadre_create(*, actor: User | None, org_unit: OrgUnit, data: dict[str, Any]) -> Cadre:
-    """Create a cadre from 干部任免审批表 fields (months as YYYY-MM, résumé as a list of lines).
+_PLAIN_FIELDS = (
+    "name",
+    "sex",
+    "ethnicity",
+    "native_place",
+    "birthplace",
+    "party_status",
+    "health",
+    "fulltime_education",
+    "fulltime_degree",
+    "fulltime_school_major",
+    "inservice_education",
+    "inservice_degree",
+    "inservice_school_major",
+    "professional_title",
+    "expertise",
+    "rewards_punishments",
+    "annual_appraisals",
+    "current_post",
+    "current_rank",
+)
+_MONTHS = (
+    ("birth_month", "出生年月"),
+    ("party_join_month", "入党时间"),
+    ("work_start_month", "参加工作时间"),
+    ("current_post_since", "任现职时间"),
+    ("current_rank_since", "任现职级时间"),
+)
 
-    A person may create one only as 经办人 or 干部科长 of the unit; ``actor=None`` is the seed and the demo.
-    """
+
+def _require_editor(actor: User | None, org_unit: OrgUnit) -> None:
+    """A person edits master data only as 经办人 or 干部科长 of the unit; ``actor=None`` is the seed and the demo."""
     if actor is not None:
-        perms.require(perms.has_role(actor, org_unit, LRMX_IMPORT_ROLES), "只有本单位的经办人或干部科长可以新建干部。")
+        perms.require(
+            perms.has_role(actor, org_unit, LRMX_IMPORT_ROLES), "只有本单位的经办人或干部科长可以维护干部信息。"
+        )
+
+
+def _apply_values(cadre: Cadre, data: dict[str, Any]) -> None:
+    """Validate the 任免审批表 fields of ``data`` and set them on ``cadre`` (not saved)."""
     id_number = str(data.get("id_number", "")).strip()
     if id_number and not id_number_valid(id_number):
         raise ApplicationError("身份证号校验位不正确，请核对。", code="invalid_id_number")
-    months = {
-        key: _month(data.get(key), label, required=key != "party_join_month")
-        for key, label in (
-            ("birth_month", "出生年月"),
-            ("party_join_month", "入党时间"),
-            ("work_start_month", "参加工作时间"),
-            ("current_post_since", "任现职时间"),
-            ("current_rank_since", "任现职级时间"),
-        )
-    }
+    months = {key: _month(data.get(key), label, required=key != "party_join_month") for key, label in _MONTHS}
     if data.get("current_rank") not in RankLevel.values:
         raise ApplicationError("现任职级不正确。", code="invalid_rank")
     resume = data.get("resume", "")
-    plain = {
-        k: data.get(k, "")
-        for k in (
-            "name",
-            "sex",
-            "ethnicity",
-            "native_place",
-            "birthplace",
-            "party_status",
-            "health",
-            "fulltime_education",
-            "fulltime_degree",
-            "fulltime_school_major",
-            "inservice_education",
-            "inservice_degree",
-            "inservice_school_major",
-            "professional_title",
-            "expertise",
-            "rewards_punishments",
-            "annual_appraisals",
-            "current_post",
-            "current_rank",
+    for key in _PLAIN_FIELDS:
+        setattr(cadre, key, data.get(key, ""))
+    for key, value in months.items():
+        setattr(cadre, key, value)
+    cadre.resume = "\n".join(resume) if isinstance(resume, list) else str(resume)
+    cadre.grassroots_months = int(data.get("grassroots_months") or 0)
+    cadre.training_hours_5y = int(data.get("training_hours_5y") or 0)
+    cadre.set_id_number(id_number)
+    _full_clean(cadre, exclude=["org_unit", "id_number_encrypted", "id_number_hash"])
+
+
+def _set_family(cadre: Cadre, family: list[dict[str, Any]]) -> None:
+    cadre.family.all().delete()
+    for member in family:
+        FamilyMember.objects.create(
+            cadre=cadre,
+            relation=member["relation"],
+            name=member["name"],
+            birth_month=_month(member.get("birth_month"), "家庭成员出生年月", required=False),
+            political_status=member.get("political_status", ""),
+            work_unit_position=member.get("work_unit_position", ""),
         )
-    }
+
+
+def cadre_create(*, actor: User | None, org_unit: OrgUnit, data: dict[str, Any]) -> Cadre:
+    """Create a cadre from 干部任免审批表 fields (months as YYYY-MM, résumé as a list of lines)."""
+    _require_editor(actor, org_unit)
+    cadre = Cadre(org_unit=org_unit)
+    _apply_values(cadre, data)
     with transaction.atomic():
-        cadre = Cadre(
-            org_unit=org_unit,
-            resume="\n".join(resume) if isinstance(resume, list) else str(resume),
-            grassroots_months=int(data.get("grassroots_months") or 0),
-            training_hours_5y=int(data.get("training_hours_5y") or 0),
-            **plain,
-            **months,
-        )
-        cadre.set_id_number(id_number)
-        _full_clean(cadre, exclude=["org_unit", "id_number_encrypted", "id_number_hash"])
         cadre.save()
-        for member in data.get("family", []):
-            FamilyMember.objects.create(
-                cadre=cadre,
-                relation=member["relation"],
-                name=member["name"],
-                birth_month=_month(member.get("birth_month"), "家庭成员出生年月", required=False),
-                political_status=member.get("political_status", ""),
-                work_unit_position=member.get("work_unit_position", ""),
-            )
+        _set_family(cadre, data.get("family", []))
         event_append(
             fonds=org_unit.code,
             actor=actor,
@@ -190,6 +201,52 @@ def cadre_create(*, actor: User | None, org_unit: OrgUnit, data: dict[str, Any])
             payload={"name": cadre.name, "current_post": cadre.current_post, "id_number_hash": cadre.id_number_hash},
         )
     return cadre
+
+
+def cadre_update(*, actor: User, cadre: Cadre, data: dict[str, Any]) -> Cadre:
+    """Replace a cadre's 任免审批表 fields and family; the event names the fields that changed (not values)."""
+    _require_editor(actor, cadre.org_unit)
+    with transaction.atomic():
+        cadre = Cadre.objects.select_for_update().select_related("org_unit").get(pk=cadre.pk)
+        before = {f: getattr(cadre, f) for f in (*_PLAIN_FIELDS, *(k for k, _ in _MONTHS), "resume", "id_number_hash")}
+        _apply_values(cadre, data)
+        cadre.save()
+        _set_family(cadre, data.get("family", []))
+        changed = sorted(f for f, v in before.items() if getattr(cadre, f) != v)
+        event_append(
+            fonds=cadre.org_unit.code,
+            actor=actor,
+            action="cadre.update",
+            subject_type="cadre",
+            subject_id=cadre.pk,
+            payload={"name": cadre.name, "changed": changed, "id_number_hash": cadre.id_number_hash},
+        )
+    return cadre
+
+
+def cadre_delete(*, actor: User, cadre: Cadre, reason: str) -> None:
+    """Remove master data entered by mistake — only while no batch names the person; the event keeps who and why."""
+    _require_editor(actor, cadre.org_unit)
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500 or "\x00" in reason:
+        raise ApplicationError("请填写删除理由（500 字以内）。", code="required", extra={"field": "reason"})
+    with transaction.atomic():
+        cadre = Cadre.objects.select_for_update().select_related("org_unit").get(pk=cadre.pk)
+        if cadre.nominations.exists():
+            raise ApplicationError("该干部已列入调整批次，纪实须保留，不能删除。", code="in_use")
+        event_append(
+            fonds=cadre.org_unit.code,
+            actor=actor,
+            action="cadre.delete",
+            subject_type="cadre",
+            subject_id=cadre.pk,
+            payload={"name": cadre.name, "reason": reason, "id_number_hash": cadre.id_number_hash},
+        )
+        cadre.family.all().delete()
+        try:
+            cadre.delete()
+        except models.ProtectedError:
+            raise ApplicationError("该干部信息已被其他纪实引用，不能删除。", code="in_use") from None
 
 
 # 任免审批表 (LRMX) import and export --------------------------------------------------------------------

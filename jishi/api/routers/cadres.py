@@ -17,7 +17,7 @@ from ninja.pagination import paginate
 from jishi.accounts import permissions as perms
 from jishi.api.auth import actor
 from jishi.api.pagination import Paged
-from jishi.api.schemas import ERRORS
+from jishi.api.schemas import ERRORS, Message
 from jishi.cadres import services
 from jishi.cadres.models import Cadre
 
@@ -212,3 +212,28 @@ def cadre_create(request: HttpRequest, body: CadreIn) -> Status:
     data = body.dict(exclude={"unit"})
     cadre = services.cadre_create(actor=user, org_unit=unit, data=data)
     return Status(201, cadre)
+
+
+class CadreUpdate(CadreIn):
+    unit: str = Field("", max_length=20, pattern=NO_NUL, description="不可更改，忽略")
+
+
+@router.put(
+    "/{cadre_id}", response={200: CadreDetail, **ERRORS}, summary="修改干部信息（整表替换；本单位经办人、干部科长）"
+)
+def cadre_update(request: HttpRequest, cadre_id: int, body: CadreUpdate) -> Cadre:
+    user = actor(request)
+    cadre = perms.get_cadre_for_user(user, cadre_id)
+    return services.cadre_update(actor=user, cadre=cadre, data=body.dict(exclude={"unit"}))
+
+
+class DeleteIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=500, pattern=NO_NUL, description="删除理由")
+
+
+@router.post("/{cadre_id}/delete", response={200: Message, **ERRORS}, summary="删除误录的干部信息（未列入任何批次时）")
+def cadre_delete(request: HttpRequest, cadre_id: int, body: DeleteIn) -> dict[str, str]:
+    user = actor(request)
+    cadre = perms.get_cadre_for_user(user, cadre_id)
+    services.cadre_delete(actor=user, cadre=cadre, reason=body.reason)
+    return {"message": "已删除，删除记录已记入纪实台账。"}
