@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "jishi.documents",
     "jishi.archives",
     "jishi.api",
+    "jishi.ops",
     "ninja",
 ]
 

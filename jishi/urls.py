@@ -13,6 +13,7 @@ urlpatterns = [
     path("archives/", include("jishi.archives.urls")),
     path("api/v1/", include("jishi.api.urls")),
     path("account/tokens/", include("jishi.api.urls_pages")),
+    path("", include("jishi.ops.urls")),
     path("supervision/", include(supervision_urls.site_urlpatterns)),
     path("public/", include("jishi.supervision.urls_public")),
 ]
