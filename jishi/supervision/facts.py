@@ -69,12 +69,13 @@ def position_facts(position: Position) -> PositionFacts:
 
 def step_facts(record: StepRecord, signer_roles: tuple[str, ...]) -> StepFacts:
     confirmed_roles = {c.role for c in record.confirmations.all() if c.revision == record.revision}
+    counted = getattr(record, "material_count", None)  # annotated by batch_facts; 0 is an answer, not a miss
     return StepFacts(
         status=record.status,
         data=dict(record.data),
         started_on=timezone.localtime(record.started_at).date(),
         completed_on=timezone.localtime(record.completed_at).date() if record.completed_at else None,
-        materials=getattr(record, "material_count", None) or record.materials.count(),
+        materials=counted if counted is not None else record.materials.count(),
         confirmed=set(signer_roles) <= confirmed_roles,
     )
 
