@@ -16,7 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("JISHI_VAR_DIR", BASE_DIR / "var"))
+# An empty variable (as copied from .env.example) means the default, never the working directory.
+VAR_DIR = Path(os.environ.get("JISHI_VAR_DIR") or BASE_DIR / "var")
 
 
 def envbool(name: str, default: str) -> bool:
@@ -129,7 +130,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("JISHI_SQLITE_PATH", str(VAR_DIR / "jishi.sqlite3")),
+            "NAME": os.environ.get("JISHI_SQLITE_PATH") or str(VAR_DIR / "jishi.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so ledger appends serialize instead of
                 # failing with "database is locked" when two writers upgrade at once.
@@ -166,7 +167,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at startup when it is missing
 STATICFILES_DIRS = [BASE_DIR / "jishi" / "static"]
-MEDIA_ROOT = Path(os.environ.get("JISHI_MEDIA_ROOT", VAR_DIR / "materials"))
+MEDIA_ROOT = Path(os.environ.get("JISHI_MEDIA_ROOT") or VAR_DIR / "materials")
 # Material files: local filesystem (MEDIA_ROOT) or an S3-compatible object store via django-storages.
 MATERIAL_STORAGE = os.environ.get("JISHI_MATERIAL_STORAGE", "filesystem")
 if MATERIAL_STORAGE == "filesystem":
@@ -204,7 +205,7 @@ EMAIL_HOST = os.environ.get("JISHI_EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("JISHI_EMAIL_PORT", "25")
 DEFAULT_FROM_EMAIL = os.environ.get("JISHI_EMAIL_FROM", "jishi@localhost")
 EMAIL_TIMEOUT = 10
-DOCUMENT_CERT_DIR = Path(os.environ.get("JISHI_DOCUMENT_CERT_DIR", VAR_DIR / "certs"))
+DOCUMENT_CERT_DIR = Path(os.environ.get("JISHI_DOCUMENT_CERT_DIR") or VAR_DIR / "certs")
 DOCUMENT_CERT_PASSPHRASE = secret("document-cert-passphrase", "JISHI_DOCUMENT_CERT_PASSPHRASE", 32)
 LRMX_MAX_BYTES = envint("JISHI_LRMX_MAX_BYTES", str(5 * 1024 * 1024))
 

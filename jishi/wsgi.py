@@ -12,3 +12,9 @@ if os.environ.get("JISHI_ENV") == "production":
     from jishi.ledger.dbroles import refuse_privileged_connection
 
     refuse_privileged_connection(connection)
+
+    # The quick self-check prints its problems to the service log (docs/deploy.md, "Self-check"); refusing
+    # to start on them is the job of systemd's ExecStartPre (manage.py selfcheck).
+    from jishi.ops.selfcheck import report_at_startup
+
+    report_at_startup()

@@ -1,3 +1,9 @@
+"""Operations endpoints, included at the site root. ``/healthz`` has no login: monitoring has no account."""
+
 from django.urls import path
 
-urlpatterns: list = []  # type: ignore[type-arg]
+from . import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+]
