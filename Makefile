@@ -44,12 +44,12 @@ browser-deps:
 
 test-sqlite: $(VENV)/.installed
 	@echo "==> 测试（SQLite）"
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --durations=15
 
 test-postgres: $(VENV)/.installed
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "==> 测试（PostgreSQL $(PG_URL)）"; \
-		DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest; \
+		DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest --durations=15; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "CI 要求在 PostgreSQL 上测试，但无法连接 $(PG_URL)"; exit 1; \
 	else \
