@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export JISHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test setup lint test-sqlite test-postgres browser-deps clean help bench
+.PHONY: run test setup lint test-sqlite test-postgres browser-deps clean help bench bundle
 
 help:
 	@echo "make run   — 安装依赖、迁移数据库、载入标准流程和演示数据，在 http://127.0.0.1:8000 提供服务"
 	@echo "make test  — 安装依赖，运行代码检查和全部测试（CI=true 时另在 PostgreSQL 上运行，并强制浏览器测试）"
+	@echo "make bundle — 制作离线安装包（dist/），在无外网的服务器上用其中的 install.sh 安装"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@echo "==> 创建虚拟环境并安装锁定版本的依赖"
@@ -67,3 +68,7 @@ clean:
 bench: $(VENV)/.installed
 	@echo "==> 性能基准：链校验、签名验证、PostgreSQL 追加延迟（结果写入 $(JISHI_VAR_DIR)/bench；BENCH_QUICK=1 为缩小规模的冒烟运行）"
 	PG_URL=$(PG_URL) $(PY) -m bench.run_all
+
+bundle: $(VENV)/.installed
+	@echo "==> 制作离线安装包（dist/）"
+	$(PY) deploy/make_bundle.py -o dist/
