@@ -12,3 +12,7 @@ if os.environ.get("JISHI_ENV") == "production":
     from jishi.ledger.dbroles import refuse_privileged_connection
 
     refuse_privileged_connection(connection)
+
+    from jishi.ops.selfcheck import report_at_startup
+
+    report_at_startup()
