@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.apps import apps
+from django.db import models
 from django.test import override_settings
 
+from jishi.accounts.models import OrgUnit, User
+from jishi.cadres.models import Cadre, Position
 from jishi.core.testing import World, build_world
 from jishi.selection.models import Batch
 from jishi.selection.services import batch_create, nomination_add
@@ -31,9 +37,59 @@ def _media(settings, tmp_path, _document_cert_dir):
     settings.ARCHIVE_AUTO_BUILD = False  # signed PDFs for every finished walk would slow the suite; tested on its own
 
 
+# The world costs ~0.4 s of service calls (chains, keys, signatures) and a thousand tests ask for it. The
+# first test of a process builds it through the services; its rows are kept and later tests bulk-insert the
+# very same rows (same pks, hashes, signatures) inside their own rolled-back transaction.
+_WORLD_ROWS: list[tuple[type[models.Model], list[dict[str, Any]]]] = []
+_WORLD_IDS: dict[str, Any] = {}
+
+
+def _all_models() -> list[type[models.Model]]:
+    return list(apps.get_models(include_auto_created=True))
+
+
+def _world_keep(before: dict[type[models.Model], set[Any]], built: World) -> None:
+    for model in _all_models():
+        new = [row for row in model._base_manager.values() if row[model._meta.pk.attname] not in before[model]]
+        if new:
+            _WORLD_ROWS.append((model, new))
+    _WORLD_IDS.update(
+        city=built.city.pk,
+        county=built.county.pk,
+        users={name: user.pk for name, user in built.users.items()},
+        positions=[p.pk for p in built.positions],
+        cadres=[c.pk for c in built.cadres],
+        county_position=built.county_position.pk,
+        county_cadre=built.county_cadre.pk,
+    )
+
+
+def _world_replay() -> World:
+    for model, rows in _WORLD_ROWS:
+        model._base_manager.bulk_create([model(**row) for row in rows])
+    ids = _WORLD_IDS
+    users = User.objects.in_bulk(list(ids["users"].values()))
+    positions = Position.objects.in_bulk([*ids["positions"], ids["county_position"]])
+    cadres = Cadre.objects.in_bulk([*ids["cadres"], ids["county_cadre"]])
+    return World(
+        city=OrgUnit.objects.get(pk=ids["city"]),
+        county=OrgUnit.objects.get(pk=ids["county"]),
+        users={name: users[pk] for name, pk in ids["users"].items()},
+        positions=[positions[pk] for pk in ids["positions"]],
+        cadres=[cadres[pk] for pk in ids["cadres"]],
+        county_position=positions[ids["county_position"]],
+        county_cadre=cadres[ids["county_cadre"]],
+    )
+
+
 @pytest.fixture
 def world(db) -> World:
-    return build_world()
+    if _WORLD_IDS:
+        return _world_replay()
+    before = {model: set(model._base_manager.values_list("pk", flat=True)) for model in _all_models()}
+    built = build_world()
+    _world_keep(before, built)
+    return built
 
 
 @pytest.fixture
@@ -53,17 +109,59 @@ def batch(world: World) -> Batch:
     return b
 
 
+Rows = list[tuple[type[models.Model], list[dict[str, Any]]]]
+_FINISHED: dict[str, Any] = {}
+
+
+def _rows_by_pk() -> dict[type[models.Model], dict[Any, dict[str, Any]]]:
+    return {
+        model: {row[model._meta.pk.attname]: row for row in model._base_manager.values()} for model in _all_models()
+    }
+
+
+def _changes(before: dict[type[models.Model], dict[Any, dict[str, Any]]]) -> tuple[Rows, Rows]:
+    """Rows added since ``before``, and rows that existed and changed (e.g. a chain's head)."""
+    added: Rows = []
+    changed: Rows = []
+    for model, rows in _rows_by_pk().items():
+        new = [row for pk, row in rows.items() if pk not in before[model]]
+        moved = [row for pk, row in rows.items() if pk in before[model] and before[model][pk] != row]
+        if new:
+            added.append((model, new))
+        if moved:
+            changed.append((model, moved))
+    return added, changed
+
+
+def _replay(added: Rows, changed: Rows) -> None:
+    for model, rows in changed:
+        pk = model._meta.pk.attname
+        for row in rows:
+            model._base_manager.filter(pk=row[pk]).update(**{k: v for k, v in row.items() if k != pk})
+    for model, rows in added:
+        model._base_manager.bulk_create([model(**row) for row in rows])
+
+
 @pytest.fixture
 def finished_batch(world: World) -> Batch:
-    """A finished batch with one person (张伟 → 副主任): the cheapest batch that can be archived."""
+    """A finished batch with one person (张伟 → 副主任): the cheapest batch that can be archived.
+
+    Walking 44 steps takes seconds; like the world, it is walked once per process and replayed after.
+    """
     from jishi.core.testing import SIGNING_PIN
     from jishi.selection.walk import walk
 
+    if _FINISHED:
+        _replay(_FINISHED["added"], _FINISHED["changed"])
+        return Batch.objects.get(pk=_FINISHED["batch"])
+    before = _rows_by_pk()
     b = batch_create(
         actor=world.alice, org_unit=world.city, title="2026年第四批市管干部调整", positions=world.positions[:1]
     )
     nomination_add(actor=world.alice, batch=b, cadre=world.cadres[0], position=world.positions[0])
     walk(batch=b, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
+    _FINISHED["added"], _FINISHED["changed"] = _changes(before)
+    _FINISHED["batch"] = b.pk
     return b
 
 
