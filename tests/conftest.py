@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 from django.apps import apps
-from django.db import models
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, models
 from django.test import override_settings
 
 from jishi.accounts.models import OrgUnit, User
@@ -24,6 +25,18 @@ def _document_cert_dir(tmp_path_factory):
         certificate_create(fonds="J001", unit_name="内江市委组织部")
         certificate_create(fonds="J002", unit_name="威远县委组织部")
     return directory
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """A request outside Django's test client (schemathesis calling the WSGI app) fires request_started and
+    request_finished; on PostgreSQL their handler would close the connection holding the test's transaction.
+    The test client disconnects it the same way while it runs a request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)

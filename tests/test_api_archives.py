@@ -128,7 +128,7 @@ def test_a_volume_and_a_batch_download_as_zips_that_pass_the_package_verificatio
     assert report.volumes == [volume.code]
     event = Event.objects.get(action="archive.volume_export")
     assert event.actor == world.frank and event.subject_id == str(volume.pk)
-    response.close()
+    # The client closed the streamed answer once it was read (removing the temporary ZIP file).
     assert list(scratch.iterdir()) == []  # the package directory and the ZIP file are gone
 
     status, response = ApiClient(world.erin).get(f"/archives/batches/{archived_batch.pk}/export")
@@ -140,7 +140,7 @@ def test_a_volume_and_a_batch_download_as_zips_that_pass_the_package_verificatio
     assert report.passed, report.to_text()
     assert sorted(report.volumes) == sorted(v.code for v in Volume.objects.filter(batch=archived_batch))
     assert Event.objects.filter(action="archive.volume_export", actor=world.erin).count() == 2
-    response.close()
+    # The client closed the streamed answer once it was read (removing the temporary ZIP file).
 
     _refused(ApiClient(world.grace).get(f"/archives/volumes/{volume.pk}/export"))
     _refused(ApiClient(world.grace).get(f"/archives/batches/{archived_batch.pk}/export"))
