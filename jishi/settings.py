@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "jishi.archives",
     "jishi.api",
     "jishi.ops",
+    "jishi.audit",
     "ninja",
 ]
 

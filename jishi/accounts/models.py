@@ -20,6 +20,8 @@ class RoleChoices(models.TextChoices):
     SUPERVISION = Role.SUPERVISION.value, ROLE_LABELS[Role.SUPERVISION]
     ARCHIVIST = Role.ARCHIVIST.value, ROLE_LABELS[Role.ARCHIVIST]
     SYSADMIN = Role.SYSADMIN.value, ROLE_LABELS[Role.SYSADMIN]
+    SECADMIN = Role.SECADMIN.value, ROLE_LABELS[Role.SECADMIN]
+    AUDITOR = Role.AUDITOR.value, ROLE_LABELS[Role.AUDITOR]
 
 
 class User(AbstractUser):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.http import Http404
 
 from jishi.core.exceptions import PermissionDenied
-from jishi.core.roles import Role
+from jishi.core.roles import ADMIN_ROLES, Role
 
 from .models import OrgUnit, RoleAssignment, User
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from jishi.selection.models import Batch, Nomination, StepRecord
 
 SEE_BELOW = frozenset({Role.DEPT_LEADER, Role.SUPERVISION, Role.DISCIPLINE})
-WORK_ROLES = frozenset(set(Role) - {Role.SYSADMIN})
+WORK_ROLES = frozenset(set(Role) - ADMIN_ROLES)
 MANAGE_BATCH = frozenset({Role.CLERK, Role.SECTION_HEAD})
 WAIVE_ROLES = frozenset({Role.DEPT_LEADER})  # a step is waived only with a 部领导's approval
 CORRECT_ROLES = frozenset({Role.SECTION_HEAD, Role.DEPT_LEADER})

@@ -14,7 +14,9 @@ class Role(StrEnum):
     DISCIPLINE = "discipline"  # 纪检监察
     SUPERVISION = "supervision"  # 干部监督
     ARCHIVIST = "archivist"  # 档案管理员
-    SYSADMIN = "sysadmin"  # 系统管理员
+    SYSADMIN = "sysadmin"  # 系统管理员: accounts and settings, never selection records
+    SECADMIN = "secadmin"  # 安全管理员: role grants and security policy (三权分立)
+    AUDITOR = "auditor"  # 安全审计员: reads the security audit, changes nothing
 
 
 ROLE_LABELS = {
@@ -27,4 +29,9 @@ ROLE_LABELS = {
     Role.SUPERVISION: "干部监督",
     Role.ARCHIVIST: "档案管理员",
     Role.SYSADMIN: "系统管理员",
+    Role.SECADMIN: "安全管理员",
+    Role.AUDITOR: "安全审计员",
 }
+
+# The three administrator roles of 等保 (系统管理员、安全管理员、安全审计员) see no selection records.
+ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR})

@@ -106,6 +106,8 @@ def build_world(city_algorithm: str = "sha256") -> World:
         "erin": ("吴敏", city, [Role.SUPERVISION]),
         "frank": ("郑文静", city, [Role.ARCHIVIST]),
         "sam": ("冯启航", city, [Role.SYSADMIN]),
+        "sue": ("宋安宁", city, [Role.SECADMIN]),
+        "ivan": ("江审言", city, [Role.AUDITOR]),
         "grace": ("黄小梅", county, [Role.CLERK, Role.SECTION_HEAD]),
         "oscar": ("局外人", city, []),
     }

@@ -20,7 +20,7 @@ from jishi.accounts.services import org_unit_create, role_grant, user_create
 from jishi.cadres.models import Cadre, Position
 from jishi.cadres.services import cadre_create, position_create
 from jishi.core.exceptions import ApplicationError
-from jishi.core.roles import ROLE_LABELS, Role
+from jishi.core.roles import ADMIN_ROLES, ROLE_LABELS, Role
 from jishi.procedures.loader import bundled_path, load_file
 from jishi.procedures.services import procedure_version_register
 
@@ -49,6 +49,8 @@ USERS: list[tuple[str, str, str, str, list[Role]]] = [
     ("nj_supervision", "吴敏", "干部监督科科长", "J001", [Role.SUPERVISION]),
     ("nj_archivist", "郑文静", "档案室管理员", "J001", [Role.ARCHIVIST]),
     ("nj_admin", "冯启航", "信息中心工程师", "J001", [Role.SYSADMIN]),
+    ("nj_security", "宋安宁", "信息中心安全管理员", "J001", [Role.SECADMIN]),
+    ("nj_auditor", "江审言", "机关纪委安全审计员", "J001", [Role.AUDITOR]),
     ("wy_clerk", "黄小梅", "威远县委组织部干部股干事", "J002", [Role.CLERK]),
     ("wy_head", "刘德明", "威远县委组织部干部股股长", "J002", [Role.SECTION_HEAD]),
     ("wy_leader", "杨光辉", "威远县委组织部副部长", "J002", [Role.DEPT_LEADER]),
@@ -72,7 +74,7 @@ def signers_for(unit: OrgUnit) -> dict[str, User]:
         result.setdefault(ra.role, ra.user)
     fallback = result.get(Role.SECTION_HEAD)
     for role in Role:
-        if role not in result and fallback is not None and role != Role.SYSADMIN:
+        if role not in result and fallback is not None and role not in ADMIN_ROLES:
             result[role] = fallback
     return result
 

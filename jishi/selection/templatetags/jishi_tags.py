@@ -44,6 +44,8 @@ ROLE_MSGIDS = {
     Role.SUPERVISION: gettext_noop("干部监督"),
     Role.ARCHIVIST: gettext_noop("档案管理员"),
     Role.SYSADMIN: gettext_noop("系统管理员"),
+    Role.SECADMIN: gettext_noop("安全管理员"),
+    Role.AUDITOR: gettext_noop("安全审计员"),
 }
 # List separator: 、 in Chinese, ", " in English.
 LIST_SEPARATOR = gettext_noop("、")
