@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from django.db.models import Max
 
 from jishi.core import storage
+from jishi.core.roles import ROLE_LABELS, Role
 from jishi.ledger.models import Event
 from jishi.selection import transitions
 from jishi.selection.models import RecordStatus, StepRecord
 from jishi.selection.selectors import batch_state, nomination_finished
 
 from . import numbering
+from .assemble import Assembler, subjects_q
 from .models import ArchiveItem, Carrier, NumberSequence, Volume, VolumeKind
 
 # Acts after which a built volume no longer shows the record as it is.
@@ -87,8 +89,6 @@ def _signatures(volume: Volume, records: list[StepRecord]) -> list[Gap]:
         confirmed = set(record.confirmations.filter(revision=record.revision).values_list("role", flat=True))
         missing = [r for r in step.signer_roles if r not in confirmed]
         if missing:
-            from jishi.core.roles import ROLE_LABELS, Role
-
             names = "、".join(ROLE_LABELS[Role(r)] for r in missing)
             gaps.append(Gap("unsigned", where, f"最终内容缺少责任人签字确认：{names}。"))
     return gaps
@@ -105,8 +105,6 @@ def _files(items: list[ArchiveItem]) -> list[Gap]:
 
 
 def _stale(volume: Volume) -> list[Gap]:
-    from .assemble import subjects_q
-
     later = (
         Event.objects.filter(subjects_q(volume.batch, volume.nomination, None), action__in=CONTENT_ACTIONS)
         .filter(recorded_at__gt=volume.built_at)
@@ -159,8 +157,6 @@ def volume_gaps(volume: Volume) -> list[Gap]:
         .order_by("id")
         if not StepRecord.objects.filter(corrects=r).exists()
     ]
-    from .assemble import Assembler
-
     present = {i.item_id for i in items if i.item_id}
     required = Assembler(volume.batch).required(volume.nomination if volume.kind == VolumeKind.PERSONAL else None)
     definition = volume.batch.procedure.definition

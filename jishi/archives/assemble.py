@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from pypdf import PdfReader
 
 from jishi.core import storage
 from jishi.ledger.hashing import canonical_json
@@ -27,7 +30,7 @@ from jishi.procedures.schema import ArchiveStream, ItemKind, ProcedureDefinition
 from jishi.selection.models import Batch, Material, Nomination, NominationStatus, RecordStatus, StepRecord
 
 from . import numbering
-from .models import Carrier, ItemType
+from .models import ArchiveItem, Carrier, ItemType
 
 
 @dataclass
@@ -150,10 +153,13 @@ def record_document(record: StepRecord, definition: ProcedureDefinition) -> dict
     }
 
 
+def _dropped_persons_record(record: StepRecord, scope: Scope) -> bool:
+    """A record of a person dropped from the batch: no personal file is built, so the batch file keeps it."""
+    return record.nomination is not None and scope == Scope.NOMINATION and not record.nomination.is_active
+
+
 def _register_seqs(record_ids: list[int]) -> dict[int, int]:
     """Material id → seq of its material.register event (logged with the step record as subject)."""
-    import json
-
     rows = Event.objects.filter(
         action="material.register", subject_type="steprecord", subject_id__in=[str(i) for i in record_ids]
     ).values_list("payload", "seq")
@@ -265,10 +271,7 @@ class Assembler:
         for record in self.records:
             step = self.definition.step(record.step_id)
             mine = record.nomination_id == (nomination.pk if nomination else None) or (
-                nomination is None
-                and record.nomination_id is not None
-                and step.scope == Scope.NOMINATION
-                and not record.nomination.is_active  # type: ignore[union-attr]
+                nomination is None and _dropped_persons_record(record, step.scope)
             )
             if not mine or record.status == RecordStatus.WAIVED or StepRecord.objects.filter(corrects=record).exists():
                 continue
@@ -278,10 +281,6 @@ class Assembler:
         return wanted
 
     def generated(self, item_type: str, title: str, pdf: bytes, source_type: str, source_id: int) -> Planned:
-        import io
-
-        from pypdf import PdfReader
-
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
         return Planned(
             item_type=item_type,
@@ -318,8 +317,6 @@ def subjects_q(batch: Batch, nomination: Nomination | None, volume_id: int | Non
     if volume_id is not None:
         q |= Q(subject_type="volume", subject_id=str(volume_id))
         # Materials filed from other records (batch materials in a personal file) bring their record along.
-        from .models import ArchiveItem
-
         material_ids_in_volume = ArchiveItem.objects.filter(volume_id=volume_id, source_type="material").values(
             "source_id"
         )
