@@ -6,12 +6,13 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export JISHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test setup lint test-sqlite test-postgres browser-deps clean help bench bundle
+.PHONY: run test setup lint test-sqlite test-postgres browser-deps clean help bench bundle otp
 
 help:
 	@echo "make run   — 安装依赖、迁移数据库、载入标准流程和演示数据，在 http://127.0.0.1:8000 提供服务"
 	@echo "make test  — 安装依赖，运行代码检查和全部测试（CI=true 时另在 PostgreSQL 上运行，并强制浏览器测试）"
 	@echo "make bundle — 制作离线安装包（dist/），在无外网的服务器上用其中的 install.sh 安装"
+	@echo "make otp U=nj_clerk — 显示演示账号当前的动态口令（仅限开发环境）"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@echo "==> 创建虚拟环境并安装锁定版本的依赖"
@@ -26,6 +27,9 @@ setup: $(VENV)/.installed
 	@echo "==> 迁移数据库（$(JISHI_VAR_DIR)）"
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py collectstatic --noinput -v 0
+
+otp: $(VENV)/.installed
+	@$(PY) manage.py otp_code $(U)
 
 run: setup
 	$(PY) manage.py demo_seed

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -85,21 +86,33 @@ INSTALLED_APPS = [
     "jishi.ops",
     "jishi.audit",
     "ninja",
+    # Authentication in 等保 mode (see docs/security-authentication.md).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",  # Content-Security-Policy (Hardening block below)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "jishi.core.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "jishi.audit.middleware.AuditMiddleware",  # request ids; audit of sensitive access and refusals
     "jishi.core.middleware.OfficeLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "jishi.accounts.middleware.SessionTimeoutMiddleware",
+    "jishi.accounts.middleware.SecondFactorMiddleware",
     "jishi.api.idempotency.IdempotencyMiddleware",
     "jishi.api.idempotency.ErrorShapeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "jishi.core.middleware.ApplicationErrorMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: turns a lockout into the lockout page
 ]
 
 ROOT_URLCONF = "jishi.urls"
@@ -151,11 +164,57 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-AUTH_PASSWORD_VALIDATORS = [
+# --- Authentication (等保 level-3 mode; docs/security-authentication.md) ---------------------------------
+# On by default: ≥ 12-character passwords from 3 of 4 character classes, no reuse of the last 5, expiry,
+# a mandatory TOTP second factor for every user holding a role. Off: Django's default password rules,
+# no expiry, no mandatory second factor (lockout, throttling and session timeouts stay on).
+DENGBAO_MODE = envbool("JISHI_DENGBAO_MODE", "true")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_MIN_LENGTH = 12 if DENGBAO_MODE else 8
+PASSWORD_HISTORY = envint("JISHI_PASSWORD_HISTORY", "5") if DENGBAO_MODE else 0
+PASSWORD_MAX_AGE_DAYS = envint("JISHI_PASSWORD_MAX_AGE_DAYS", "90") if DENGBAO_MODE else 0  # 0 = never
+AUTH_PASSWORD_VALIDATORS: list[dict[str, object]] = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+if DENGBAO_MODE:
+    AUTH_PASSWORD_VALIDATORS += [
+        {"NAME": "jishi.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+        {"NAME": "jishi.accounts.passwords.PasswordHistoryValidator", "OPTIONS": {"count": PASSWORD_HISTORY}},
+    ]
+# Second factor (TOTP, django-otp): mandatory in 等保 mode for every user who holds a role.
+# Empty (as copied from .env.example) means "as JISHI_DENGBAO_MODE".
+OTP_REQUIRED = envbool("JISHI_OTP_REQUIRED", "") if os.environ.get("JISHI_OTP_REQUIRED") else DENGBAO_MODE
+OTP_TOTP_ISSUER = os.environ.get("JISHI_OTP_ISSUER") or "纪实"
+# Lockout (django-axes, database handler): N failures for one account lock it for M minutes; an address
+# failing across many usernames is throttled the same way (jishi.accounts.lockout.JishiAxesHandler).
+LOGIN_FAILURE_LIMIT = envint("JISHI_LOGIN_FAILURE_LIMIT", "5")
+LOGIN_IP_FAILURE_LIMIT = envint("JISHI_LOGIN_IP_FAILURE_LIMIT", "20")
+LOGIN_LOCKOUT_MINUTES = envint("JISHI_LOGIN_LOCKOUT_MINUTES", "30")
+AXES_ENABLED = True
+AXES_HANDLER = "jishi.accounts.lockout.JishiAxesHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock lasts M minutes, however often it is tried
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "jishi.accounts.auth_views.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "jishi.audit.services.client_ip"  # the same address the audit records
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the security audit (jishi.audit), not kept twice
+AXES_ENABLE_ADMIN = False
+# Sessions: idle and absolute limits (jishi.accounts.middleware.SessionTimeoutMiddleware), ended on browser close.
+SESSION_IDLE_MINUTES = envint("JISHI_SESSION_IDLE_MINUTES", "15")
+SESSION_MAX_HOURS = envint("JISHI_SESSION_MAX_HOURS", "10")
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # server-side: a session can be ended (UserSession)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -228,17 +287,79 @@ LEDGER_CHECKPOINT_EVERY = envint("JISHI_LEDGER_CHECKPOINT_EVERY", "100")
 SIGNING_SCRYPT_N_LOG2 = envint("JISHI_SIGNING_SCRYPT_N_LOG2", "15")
 SIGNING_MAX_PIN_FAILURES = 5
 
+# Security audit records stay online this many days before `manage.py audit archive` may move them to a
+# file (the law asks at least 184 days, i.e. six months; the system check jishi.audit.E001 refuses less).
+JISHI_AUDIT_RETENTION_DAYS = envint("JISHI_AUDIT_RETENTION_DAYS", "365")
+
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = envint("JISHI_SESSION_SECONDS", str(8 * 3600))
-SESSION_COOKIE_SECURE = envbool("JISHI_SECURE_COOKIES", "false")
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+
+# ---- Hardening (issue #7 item 5; docs/security-hardening.md) ----------------------------------------------
+# `manage.py check --deploy --fail-level WARNING` is clean with JISHI_ENV=production (tests/test_hardening.py).
+_PRODUCTION = JISHI_ENV == "production"
+# Cookies only over HTTPS: on by default in production (deploy/nginx/jishi.conf terminates TLS).
+SESSION_COOKIE_SECURE = envbool("JISHI_SECURE_COOKIES", "true" if _PRODUCTION else "false")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Strict"
+# htmx sends the token from the page (base.html hx-headers), forms from {% csrf_token %}: no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# nginx sets X-Forwarded-Proto to its own $scheme (never the client's) and X-Real-IP (read by jishi.audit).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = envbool("JISHI_SSL_REDIRECT", "true" if _PRODUCTION else "false")
+# Local monitoring probes gunicorn directly over HTTP: curl -fsS http://127.0.0.1:8000/healthz
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = envint("JISHI_HSTS_SECONDS", str(365 * 24 * 3600) if _PRODUCTION else "0")
+# Subdomains of the service's own name (*.jishi.zzb.intranet), not of the whole intranet domain.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("JISHI_HSTS_INCLUDE_SUBDOMAINS", "true" if _PRODUCTION else "false")
+# The browsers' HSTS preload list is for public names: an intranet name cannot be submitted (security.W021).
+SECURE_HSTS_PRELOAD = False
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Permissions-Policy (jishi.core.headers): no page needs a camera, microphone, location, payment or USB.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), midi=(), payment=(), usb=()"
+)
+# Content-Security-Policy (django-csp 4, middleware above): no inline script or style anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+# Upload limits, set deliberately: one material file (MATERIAL_MAX_BYTES above) plus the form around it; the
+# rest of a request body stays small. Uploads above 2.5 MB go to a temporary file, not memory.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
+FILE_UPLOAD_PERMISSIONS = 0o640
+# A DOCX/XLSX/OFD is a ZIP: jishi.core.safe_zip refuses bombs, unsafe paths and links before it is accepted.
+ZIP_MAX_ENTRIES = envint("JISHI_ZIP_MAX_ENTRIES", "10000")
+ZIP_MAX_UNCOMPRESSED_BYTES = envint("JISHI_ZIP_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024))
+ZIP_MAX_RATIO = envint("JISHI_ZIP_MAX_RATIO", "100")
+# ---- end of Hardening ---------------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Hardening: every handler masks 身份证号 (jishi.core.log_filters), in the message and the traceback.
+    "filters": {"mask_id_numbers": {"()": "jishi.core.log_filters.MaskIdNumbers"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_id_numbers"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("JISHI_LOG_LEVEL", "WARNING")},
+    # Django's own handlers (DEFAULT_LOGGING: console when DEBUG, mail_admins, runserver's request lines) carry
+    # no filter: route those loggers through the masked console instead.
+    "loggers": {
+        "django": {"handlers": [], "level": os.environ.get("JISHI_LOG_LEVEL", "WARNING"), "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

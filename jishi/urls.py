@@ -5,6 +5,7 @@ from jishi.supervision import urls as supervision_urls
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("jishi.accounts.urls")),
+    path("", include("jishi.accounts.urls_admin")),
     path("", include("jishi.selection.urls")),
     path("cadres/", include("jishi.cadres.urls")),
     path("procedures/", include("jishi.procedures.urls")),

@@ -50,6 +50,35 @@ def _media(settings, tmp_path, _document_cert_dir):
     settings.ARCHIVE_AUTO_BUILD = False  # signed PDFs for every finished walk would slow the suite; tested on its own
 
 
+@pytest.fixture(autouse=True)
+def _second_factor(monkeypatch, settings):
+    """等保 enforcement stays on in tests; a test client signed in with force_login()/login() has also passed
+    the TOTP step (with a device made for the user), as a person would have before using the pages. Tests of
+    the second factor itself sign in through the login page, which does not pass this way.
+
+    Tests travel in time by days or years with a signed-in client; the idle/absolute session limits and the
+    password expiry are therefore relaxed here, and the tests of those limits (tests/test_auth_*.py) set them back."""
+    from django.test.client import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.SESSION_IDLE_MINUTES = 10 * 365 * 24 * 60
+    settings.SESSION_MAX_HOURS = 10 * 365 * 24
+    settings.PASSWORD_MAX_AGE_DAYS = 0
+    original = Client._login
+
+    def _login(self: Client, user: Any, backend: str | None = None) -> None:
+        original(self, user, backend)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="测试", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "_login", _login)
+
+
 # The world costs ~0.4 s of service calls (chains, keys, signatures) and a thousand tests ask for it. The
 # first test of a process builds it through the services; its rows are kept and later tests bulk-insert the
 # very same rows (same pks, hashes, signatures) inside their own rolled-back transaction.

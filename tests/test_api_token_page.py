@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.http import HttpRequest
 from django.test import Client
 
 from jishi.api.models import ApiToken
@@ -13,7 +14,7 @@ from jishi.ledger.models import Event
 
 def test_alice_creates_a_token_on_the_page_uses_it_and_revokes_it(world):
     client = Client()
-    assert client.login(username="alice", password=PASSWORD)
+    assert client.login(request=HttpRequest(), username="alice", password=PASSWORD)
     page = client.post("/account/tokens/", {"name": "干部信息库同步", "scopes": ["read"], "days": 30})
     assert page.status_code == 201 and page["Cache-Control"] == "no-store"
     secret = re.search(r'id="token-secret">(jsk_[^<]+)<', page.content.decode()).group(1)
@@ -32,12 +33,12 @@ def test_alice_creates_a_token_on_the_page_uses_it_and_revokes_it(world):
 
 def test_a_bad_form_keeps_the_input_and_another_users_token_cannot_be_revoked(world):
     client = Client()
-    client.login(username="alice", password=PASSWORD)
+    client.login(request=HttpRequest(), username="alice", password=PASSWORD)
     page = client.post("/account/tokens/", {"name": "脚本", "scopes": ["root"], "days": 30})
     assert page.status_code == 400 and 'value="脚本"' in page.content.decode()
     assert not ApiToken.objects.exists()
     other = Client()
-    other.login(username="bob", password=PASSWORD)
+    other.login(request=HttpRequest(), username="bob", password=PASSWORD)
     other.post("/account/tokens/", {"name": "bob 的脚本", "scopes": ["read"], "days": 5})
     bobs = ApiToken.objects.get(user=world.bob)
     assert client.post(f"/account/tokens/{bobs.pk}/revoke/").status_code == 404

@@ -17,10 +17,16 @@ from jishi.selection.models import Batch, Material, StepRecord
 
 
 def _zip(part: str) -> bytes:
+    # [Content_Types].xml declares the main part as Office does (jishi.core.safe_zip checks it).
+    main = {"word/document.xml": "wordprocessingml.document", "xl/workbook.xml": "spreadsheetml.sheet"}
+    types = "<Types xmlns='http://schemas.openxmlformats.org/package/2006/content-types'>"
+    if part in main:
+        content_type = f"application/vnd.openxmlformats-officedocument.{main[part]}.main+xml"
+        types += f"<Override PartName='/{part}' ContentType='{content_type}'/>"
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr(part, "<x/>")
-        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("[Content_Types].xml", types + "</Types>")
     return buf.getvalue()
 
 

@@ -138,7 +138,7 @@ def test_the_printable_page_lists_the_entries_in_order_with_a_print_button(world
     assert body.index(FIRST) < body.index(WALKED) < body.index(SECOND)
     assert re.findall(r'id="entry-(\d+)"', body) == ["1", "2", "3"]
     assert "未确认" in body and "干部科长：王建国" in body and "主持人" in body
-    assert 'onclick="window.print()"' in body and "size: A4" in body and noted.number in body
+    assert "data-print" in body and "js/print.js" in body and "css/notebook.css" in body and noted.number in body
     assert reverse("notebook_pdf", args=[noted.pk]) in body
     assert not Event.objects.filter(action="notebook.export").exists()
 

@@ -9,6 +9,7 @@ import zoneinfo
 
 import pytest
 import time_machine
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -103,7 +104,7 @@ def page_token(body: str) -> str:
 
 def staff(user) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 
@@ -399,11 +400,11 @@ def test_the_queue_is_refused_to_others(world: World, feedback: PublicFeedback, 
 
 
 def test_a_county_supervisor_cannot_see_city_feedback(world: World, feedback: PublicFeedback):
-    ivan = user_create(
-        actor=None, org_unit=world.county, username="ivan", full_name="县监督", title="", password=PASSWORD
+    ivy = user_create(
+        actor=None, org_unit=world.county, username="ivy", full_name="县监督", title="", password=PASSWORD
     )
-    role_grant(actor=None, user=ivan, org_unit=world.county, role=Role.SUPERVISION)
-    client = staff(ivan)
+    role_grant(actor=None, user=ivy, org_unit=world.county, role=Role.SUPERVISION)
+    client = staff(ivy)
     assert REPORT not in client.get(reverse("feedback_queue")).content.decode()
     assert client.get(reverse("feedback_detail", args=[feedback.pk])).status_code == 403
 

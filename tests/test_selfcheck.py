@@ -127,17 +127,20 @@ def test_the_database_role_check_applies_only_to_production_postgresql(settings)
     assert "生产环境" in selfcheck.database_role()[0]
 
 
-def test_deploy_checks_report_insecure_cookies_with_the_setting_to_change_but_not_what_nginx_does(settings):
+def test_deploy_checks_report_insecure_cookies_and_a_missing_https_redirect_with_the_setting_to_change(settings):
     settings.JISHI_ENV = "production"
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = ["jishi.zzb.intranet"]
     settings.SECRET_KEY = "k" + "".join(chr(48 + i % 60) for i in range(60))
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     problems = selfcheck.deploy_checks()
     assert [p for p in problems if "security.W012" in p and "JISHI_SECURE_COOKIES=true" in p]
-    assert not [p for p in problems if "security.W004" in p or "security.W008" in p]
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    assert [p for p in problems if "security.W008" in p and "JISHI_SSL_REDIRECT=true" in p]
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = settings.SECURE_SSL_REDIRECT = True
     assert selfcheck.deploy_checks() == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 from jishi.core.roles import ROLE_LABELS, Role
 
@@ -31,6 +32,10 @@ class User(AbstractUser):
     title = models.CharField("职务", max_length=100, blank=True)
     pin_failures = models.PositiveSmallIntegerField("签名口令连续错误次数", default=0)
     signing_locked = models.BooleanField("签名已锁定", default=False)
+    # 等保 mode: when the password was last set (expiry counts from here, or from date_joined while null)
+    # and whether the password was set by an administrator and must be replaced at the next sign-in.
+    password_changed_at = models.DateTimeField("口令设置时间", null=True, blank=True)
+    password_must_change = models.BooleanField("下次登录须修改口令", default=False)
 
     class Meta:
         verbose_name = "用户"
@@ -119,3 +124,43 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.key_id}"
+
+
+# --- Authentication (等保 mode): password history and the sessions a user holds -----------------------
+
+
+class PasswordHistory(models.Model):
+    """历史口令 — hashes of a user's previous passwords (a new password may not repeat the last five)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history", verbose_name="用户")
+    password = models.CharField("口令摘要", max_length=128)
+    created_at = models.DateTimeField("设置时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "历史口令"
+        verbose_name_plural = "历史口令"
+        ordering = ["user", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d}"
+
+
+class UserSession(models.Model):
+    """登录会话 — one sign-in (written at login) so a user's sessions can be listed and ended."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions", verbose_name="用户")
+    session_key = models.CharField("会话标识", max_length=40, db_index=True)
+    created_at = models.DateTimeField("登录时间", default=timezone.now)
+    last_seen_at = models.DateTimeField("最近活动", default=timezone.now)
+    ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
+    user_agent = models.CharField("客户端", max_length=200, blank=True)
+    ended_at = models.DateTimeField("结束时间", null=True, blank=True)
+    end_reason = models.CharField("结束原因", max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = "登录会话"
+        verbose_name_plural = "登录会话"
+        ordering = ["user", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from jishi.audit.services import audit_record
 from jishi.core.exceptions import ApplicationError
 from jishi.core.roles import Role
 from jishi.ledger.hashing import ALGORITHMS
@@ -12,6 +13,8 @@ from jishi.ledger.services import chain_create, event_append
 
 from . import keys
 from .models import OrgUnit, RoleAssignment, User
+from .passwords import password_set
+from .services_admin import role_grant_check, user_create_check
 
 
 def org_unit_create(
@@ -51,9 +54,11 @@ def org_unit_create(
 def user_create(
     *, actor: User | None, org_unit: OrgUnit, username: str, full_name: str, title: str, password: str
 ) -> User:
+    user_create_check(actor=actor, org_unit=org_unit, username=username)
     try:
         with transaction.atomic():
-            user = User.objects.create_user(username=username, password=password, full_name=full_name, title=title)
+            user = User.objects.create_user(username=username, password=None, full_name=full_name, title=title)
+            password_set(user=user, new_password=password)  # the password policy and history (等保 mode)
             event_append(
                 fonds=org_unit.code,
                 actor=actor,
@@ -62,12 +67,20 @@ def user_create(
                 subject_id=user.pk,
                 payload={"username": username, "full_name": full_name, "title": title},
             )
+            audit_record(
+                event="user.create",
+                user=actor,
+                object_type="user",
+                object_id=user.pk,
+                detail={"username": username, "org_unit": org_unit.code},
+            )
     except IntegrityError:
         raise ApplicationError(f"用户名 {username} 已存在。", code="duplicate") from None
     return user
 
 
 def role_grant(*, actor: User | None, user: User, org_unit: OrgUnit, role: Role) -> RoleAssignment:
+    role_grant_check(actor=actor, user=user, org_unit=org_unit, role=role)  # 三权分立; audits a refusal
     with transaction.atomic():
         first_in_unit = not RoleAssignment.objects.filter(user=user, org_unit=org_unit).exists()
         assignment, created = RoleAssignment.objects.get_or_create(user=user, org_unit=org_unit, role=role.value)
@@ -81,5 +94,12 @@ def role_grant(*, actor: User | None, user: User, org_unit: OrgUnit, role: Role)
                 subject_type="user",
                 subject_id=user.pk,
                 payload={"username": user.username, "role": role.value},
+            )
+            audit_record(
+                event="role.grant",
+                user=actor,
+                object_type="user",
+                object_id=user.pk,
+                detail={"username": user.username, "role": role.value, "org_unit": org_unit.code},
             )
     return assignment

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class AuditConfig(AppConfig):
@@ -6,3 +7,8 @@ class AuditConfig(AppConfig):
 
     name = "jishi.audit"
     verbose_name = "安全审计"
+
+    def ready(self) -> None:
+        from .checks import check_audit_retention
+
+        checks.register(check_audit_retention)

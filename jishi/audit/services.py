@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from django.http import HttpRequest
 
 from .models import AuditRecord, Outcome
+
+# The request being served (set by jishi.audit.middleware.AuditMiddleware), so a service that records
+# an audit event without being handed the request still records its address and request id.
+current_request: ContextVar[HttpRequest | None] = ContextVar("jishi_audit_request", default=None)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -41,6 +46,11 @@ def audit_record(
     defaults to the request's authenticated user; `username` names a user who is not (yet)
     authenticated, e.g. a failed login. Never pass secrets or ID numbers in `detail`.
     """
+    if request is None:
+        request = current_request.get()
+    if request is not None:
+        # The middleware writes its own record only for requests nothing else recorded (one per request).
+        request.audit_recorded = True  # type: ignore[attr-defined]
     request_user = getattr(request, "user", None)
     if user is None and request_user is not None and request_user.is_authenticated:
         user = request_user

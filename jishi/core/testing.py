@@ -19,7 +19,7 @@ from jishi.core.roles import Role
 from jishi.procedures.loader import bundled_path, load_file
 from jishi.procedures.services import procedure_version_register
 
-PASSWORD = "correct-horse-battery"
+PASSWORD = "Correct-Horse-Battery-9"  # passes the 等保 password policy
 SIGNING_PIN = "739146"
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
+from jishi.accounts import permissions as perms
+from jishi.accounts.models import User
 from jishi.core.roles import ROLE_LABELS, Role
 from jishi.ledger.models import Chain, Checkpoint, Event
 from jishi.procedures.schema import Scope, Step
@@ -159,11 +161,17 @@ class ReportForm:
         return [r for stage in self.stages for step in stage.steps for r in step.records]
 
 
-def _field_lines(step: Step, record: StepRecord) -> list[tuple[str, str]]:
+HIDDEN_VALUE = "（无权查看）"
+
+
+def _field_lines(step: Step, record: StepRecord, hidden: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     lines = []
     for f in step.fields:
         value = record.data.get(f.id, "")
         if value in ("", None):
+            continue
+        if f.id in hidden:
+            lines.append((f.label, HIDDEN_VALUE))
             continue
         if isinstance(value, bool):
             value = "是" if value else "否"
@@ -171,11 +179,13 @@ def _field_lines(step: Step, record: StepRecord) -> list[tuple[str, str]]:
     return lines
 
 
-def _tally_lines(record: StepRecord, nomination: Nomination) -> list[str]:
+def _tally_lines(record: StepRecord, nomination: Nomination, *, votes_hidden: bool = False) -> list[str]:
     tally = getattr(record, "tally", None)
     if tally is None:
         return []
     lines = [f"{tally.get_kind_display()}：应到 {tally.due} 人，实到 {tally.present} 人，有效票 {tally.valid_ballots}"]
+    if votes_hidden:
+        return [*lines, f"本人得票：{HIDDEN_VALUE}"]
     for line in tally.lines.all():
         if line.nomination_id != nomination.pk:
             continue
@@ -193,9 +203,17 @@ def _covering(checkpoints: list[Checkpoint], fonds: str, seq: int) -> Checkpoint
     return None
 
 
-def report_form(nomination: Nomination) -> ReportForm:
-    """Assemble the report form of one nomination from the current database state."""
+def report_form(nomination: Nomination, *, viewer: User | None = None) -> ReportForm:
+    """Assemble the report form of one nomination from the current database state.
+
+    With a ``viewer``, the sensitive fields the policy denies them (纪检监察意见, 得票) read “无权查看”;
+    without one (the archived original) everything is shown."""
     batch = nomination.batch
+    votes_hidden = viewer is not None and not perms.can_view_votes(viewer, batch)
+
+    def hidden(step_id: str) -> frozenset[str]:
+        return frozenset(perms.hidden_step_fields(viewer, batch, step_id)) if viewer is not None else frozenset()
+
     definition = batch.procedure.definition
     fonds = batch.org_unit.code
     state = batch_state(batch)
@@ -241,8 +259,8 @@ def report_form(nomination: Nomination) -> ReportForm:
             started_by=person(record.started_by),
             completed_at=record.completed_at,
             completed_by=person(record.completed_by),
-            fields=_field_lines(step, record),
-            tally=_tally_lines(record, nomination),
+            fields=_field_lines(step, record, hidden(record.step_id)),
+            tally=_tally_lines(record, nomination, votes_hidden=votes_hidden),
             signatures=signatures,
             materials=[
                 MaterialLine(

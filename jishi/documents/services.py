@@ -49,7 +49,7 @@ def report_form_generate(*, actor: User, nomination: Nomination) -> GeneratedDoc
         chain = Chain.objects.select_for_update().filter(fonds=fonds).first()
         if chain is not None and chain.seq:
             checkpoint_create(chain=chain)
-    data = report_form(nomination)
+    data = report_form(nomination, viewer=actor)
     pdf = pades.sign_pdf(
         render_report_form(data), fonds=fonds, reason=f"{TITLE} {nomination.number}", location=batch.org_unit.name
     )

@@ -28,7 +28,11 @@ def attachment(document: services.GeneratedDocument) -> HttpResponse:
 @login_required
 def report_form_page(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     nomination = perms.get_nomination_for_user(request.user, pk)
-    return render(request, "documents/report_form.html", {"form": report_form(nomination), "nomination": nomination})
+    return render(
+        request,
+        "documents/report_form.html",
+        {"form": report_form(nomination, viewer=request.user), "nomination": nomination},
+    )
 
 
 @login_required

@@ -37,10 +37,11 @@ SECRETS = (
     ("JISHI_FIELD_KEY", "FIELD_ENCRYPTION_KEY"),
     ("JISHI_DOCUMENT_CERT_PASSPHRASE", "DOCUMENT_CERT_PASSPHRASE"),
 )
-# Deployment warnings the reverse proxy answers (deploy/nginx/jishi.conf redirects HTTP to HTTPS and
-# sends Strict-Transport-Security), so Django need not.
-HANDLED_BY_PROXY = {"security.W004", "security.W008"}
+# Django itself redirects to HTTPS and sends Strict-Transport-Security in production (settings "Hardening"),
+# so every deployment warning counts: this check and `manage.py check --deploy` agree.
 DEPLOY_HINTS = {
+    "security.W004": "设置 JISHI_HSTS_SECONDS（生产环境默认 31536000，即一年）",
+    "security.W008": "设置 JISHI_SSL_REDIRECT=true（生产环境默认）",
     "security.W012": "设置 JISHI_SECURE_COOKIES=true（通过 HTTPS 访问时）",
     "security.W016": "设置 JISHI_SECURE_COOKIES=true（通过 HTTPS 访问时）",
     "security.W018": "设置 JISHI_DEBUG=false",
@@ -156,13 +157,13 @@ def migrations() -> list[str]:
 
 
 def deploy_checks() -> list[str]:
-    """Django's ``check --deploy``, warnings included, less what the reverse proxy already does."""
+    """Django's ``check --deploy``, warnings included (silenced ones: settings.SILENCED_SYSTEM_CHECKS)."""
     if not _production():
         raise Skipped("非生产环境")
     messages = django_checks.run_checks(include_deployment_checks=True)
     problems = []
     for m in messages:
-        if m.level < django_checks.WARNING or m.is_silenced() or m.id in HANDLED_BY_PROXY:
+        if m.level < django_checks.WARNING or m.is_silenced():
             continue
         hint = DEPLOY_HINTS.get(m.id or "", "")
         problems.append(f"Django 部署检查 {m.id}：{m.msg}" + (f" —— {hint}" if hint else ""))

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from jishi.accounts.keys import signing_key_enrol
 from jishi.accounts.models import OrgUnit, User
+from jishi.accounts.otp import otp_device_install
 from jishi.accounts.services import org_unit_create, role_grant, user_create
 from jishi.cadres.models import Cadre, Position
 from jishi.cadres.services import cadre_create, position_create
@@ -28,7 +29,10 @@ from .models import Batch
 from .services import batch_create, nomination_add, nomination_drop, step_start, step_waive
 from .walk import walk, walk_step
 
-DEMO_PASSWORD = "jishi-demo-2026"
+DEMO_PASSWORD = "Jishi-Demo-2026"  # passes the 等保 password policy
+# Every demo user's TOTP key (base32), printed by demo_seed: add it to an authenticator app, or use
+# `manage.py otp_code USERNAME` (development only). A demo, never a way to enrol real users.
+DEMO_OTP_SECRET = "JISHIDEMOTOTPKEYFORTRIALUSE23456"
 DEMO_PIN = "739146"  # signing PIN (签名口令) of every demo user
 CADRES_FILE = Path(__file__).resolve().parent.parent / "cadres" / "demo" / "cadres.yaml"
 
@@ -101,6 +105,7 @@ def seed(progress: Callable[[str], None] = lambda message: None) -> dict[str, An
         for role in roles:
             role_grant(actor=None, user=user, org_unit=units[unit], role=role)
         signing_key_enrol(user=user, pin=DEMO_PIN)
+        otp_device_install(user=user, secret_base32=DEMO_OTP_SECRET)
     progress("载入干部信息和职位职数 …")
     data = yaml.safe_load(CADRES_FILE.read_text(encoding="utf-8"))
     for p in data["positions"]:

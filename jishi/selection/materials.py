@@ -1,7 +1,8 @@
 """Content-addressed storage of uploaded material files (path = sha256), with upload checks.
 
 The type is sniffed from the content (magic bytes, and for ZIP containers the part that defines the
-format); the name's extension must agree, so a renamed executable or a mislabeled scan is refused.
+format); the name's extension must agree, so a renamed executable or a mislabeled scan is refused. A ZIP
+container (DOCX, XLSX, OFD) is first checked by ``jishi.core.safe_zip`` (bombs, zip slip, links, macros).
 The file is written to a temporary file, fsynced and renamed into place (or uploaded to the object
 store) before the caller's database row commits: a crash can leave an unreferenced file (never shown
 anywhere), never a row without a file.
@@ -12,14 +13,13 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
-from jishi.core import storage
+from jishi.core import safe_zip, storage
 from jishi.core.exceptions import ApplicationError
 
 # Sniffed type → (extensions it may carry, MIME type for downloads).
@@ -42,8 +42,18 @@ class StoredFile:
     kind: str
 
 
+def zip_limits() -> safe_zip.ZipLimits:
+    return safe_zip.ZipLimits(
+        max_entries=settings.ZIP_MAX_ENTRIES,
+        max_total_bytes=settings.ZIP_MAX_UNCOMPRESSED_BYTES,
+        max_ratio=settings.ZIP_MAX_RATIO,
+    )
+
+
 def sniff(path: Path) -> str | None:
-    """The file's real type from its content, or None when it is none of the accepted ones."""
+    """The file's real type from its content, or None when it is none of the accepted ones.
+
+    Raises ``ApplicationError`` for a ZIP that is unsafe to keep (``jishi.core.safe_zip``)."""
     with path.open("rb") as fh:
         head = fh.read(16)
     if head.startswith(b"%PDF-"):
@@ -54,16 +64,9 @@ def sniff(path: Path) -> str | None:
         return "jpeg"
     if head.startswith(b"PK\x03\x04"):
         try:
-            with zipfile.ZipFile(path) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError):
-            return None
-        if "word/document.xml" in names:
-            return "docx"
-        if "xl/workbook.xml" in names:
-            return "xlsx"
-        if "OFD.xml" in names:
-            return "ofd"
+            return safe_zip.inspect(path, limits=zip_limits())
+        except safe_zip.UnsafeZip as exc:
+            raise ApplicationError(f"文件未接收：{exc.message}", code=exc.code) from None
     return None
 
 

@@ -10,15 +10,23 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from jishi.accounts import permissions as perms
+from jishi.accounts.models import RoleAssignment
 from jishi.core.exceptions import ApplicationError
+from jishi.core.roles import ADMIN_ROLES, Role
 from jishi.core.types import AuthedHttpRequest
 
 from . import selectors, services
 from .forms import BatchForm, DropForm, NominationForm
 
+ADMIN_HOME = {Role.SYSADMIN: "user_admin", Role.SECADMIN: "role_admin", Role.AUDITOR: "audit_search"}
+
 
 @login_required
 def todo(request: AuthedHttpRequest) -> HttpResponse:
+    roles = set(RoleAssignment.objects.filter(user=request.user).values_list("role", flat=True))
+    if roles and roles <= ADMIN_ROLES:
+        # An administrator has no selection work (三权分立): his start page is his own administration page.
+        return redirect(ADMIN_HOME[Role(sorted(roles)[0])])
     return render(request, "selection/todo.html", {"todos": selectors.todos_for_user(request.user)})
 
 

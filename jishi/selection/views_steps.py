@@ -136,12 +136,21 @@ def render_step(
         if step.tally:
             context.update(_tally_form_values(context["tally"], context["candidates"], posted or {}))
     data = record.data if record is not None else {}
+    hidden = perms.hidden_step_fields(user, batch, step_id)  # sensitive fields (policy field.*)
+    context["votes_hidden"] = bool(step.tally) and not perms.can_view_votes(user, batch)
     context["field_rows"] = [
-        {"f": f, "value": (posted or {}).get(f.id, data.get(f.id, "")), "error": context["field_errors"].get(f.id, "")}
+        {
+            "f": f,
+            "value": HIDDEN_VALUE if f.id in hidden else (posted or {}).get(f.id, data.get(f.id, "")),
+            "error": context["field_errors"].get(f.id, ""),
+        }
         for f in step.fields
     ]
     context.update(forms or {})
     return render(request, "selection/step.html", context, status=400 if error or forms else 200)
+
+
+HIDDEN_VALUE = "（无权查看）"
 
 
 def _tally_form_values(tally: Any, candidates: list[Nomination], posted: dict[str, Any]) -> dict[str, Any]:

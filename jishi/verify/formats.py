@@ -20,6 +20,8 @@ from xml.etree.ElementTree import ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from jishi.core import safe_zip
+
 from .files import CHUNK, Limits, UnsafePath, open_regular, path_problem
 
 EXTENSIONS: dict[str, tuple[str, ...]] = {
@@ -123,6 +125,10 @@ def _zip(fh: BinaryIO, fmt: str) -> str | None:
             if info.flag_bits & 0x1:
                 return f"ZIP 包成员 {name} 已加密"
             names.add(name)
+        try:  # bombs, links, duplicate names, nested archives: the same checks as an upload (jishi.core.safe_zip)
+            safe_zip.check(archive)
+        except safe_zip.UnsafeZip as exc:
+            return exc.message.rstrip("。")
         for member in ZIP_MEMBERS.get(fmt, ()):
             if member not in names:
                 return f"缺少 {member}，不是有效的 {fmt} 文件"

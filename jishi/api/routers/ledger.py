@@ -14,7 +14,7 @@ from ninja import Field, P, PathEx, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from jishi.accounts import permissions as perms
-from jishi.accounts.models import User
+from jishi.accounts.models import OrgUnit, User
 from jishi.api.auth import actor
 from jishi.api.pagination import Paged
 from jishi.api.schemas import ERRORS
@@ -54,6 +54,9 @@ class EventOut(Schema):
     subject_type: str
     subject_id: str
     payload: dict[str, Any]
+    withheld: list[str] = Field(
+        ..., description="读者无权查看而隐去的载荷字段（如 data.opinion、lines）；此时载荷不能据以重算摘要"
+    )
     signatures: list[SignatureOut]
 
 
@@ -137,7 +140,9 @@ def signature_out(s: Signature) -> dict[str, Any]:
     }
 
 
-def event_out(e: Event) -> dict[str, Any]:
+def event_out(e: Event, viewer: User) -> dict[str, Any]:
+    unit = OrgUnit.objects.filter(code=e.chain.fonds).values_list("pk", flat=True).first()
+    payload, withheld = perms.redact_event_payload(viewer, unit or 0, json.loads(e.payload))
     return {
         "fonds": e.chain.fonds,
         "seq": e.seq,
@@ -148,7 +153,8 @@ def event_out(e: Event) -> dict[str, Any]:
         "action": e.action,
         "subject_type": e.subject_type,
         "subject_id": e.subject_id,
-        "payload": json.loads(e.payload),
+        "payload": payload,
+        "withheld": withheld,
         "signatures": [signature_out(s) for s in e.signatures.all()],
     }
 
@@ -220,8 +226,9 @@ def verifiable_chain(user: User, fonds: str) -> Chain:
 @router.get("/events", response={200: list[EventOut], **ERRORS}, summary="某一对象的台账事件（含签名）")
 @paginate(Paged)
 def event_list(request: HttpRequest, query: Query[EventsIn]) -> Any:
-    require_subject(actor(request), query.subject_type, query.subject_id)
-    return [event_out(e) for e in selectors.events_for(query.subject_type, query.subject_id)]
+    user = actor(request)
+    require_subject(user, query.subject_type, query.subject_id)
+    return [event_out(e, user) for e in selectors.events_for(query.subject_type, query.subject_id)]
 
 
 @router.get(
@@ -244,7 +251,7 @@ def event_proof(request: HttpRequest, fonds: FondsPath, seq: SeqPath) -> dict[st
     item = selectors.evidence([event])[0]
     checkpoint = item["checkpoint"]
     return {
-        "event": event_out(event),
+        "event": event_out(event, user),
         "checkpoint": checkpoint_out(checkpoint) if isinstance(checkpoint, Checkpoint) else None,
         "leaf_index": event.seq - 1,
         "proof": item.get("proof", []),

@@ -83,7 +83,7 @@ def _target(request: HttpRequest, batch_id: int, nomination_id: int | None) -> t
 def step_start(request: HttpRequest, batch_id: int, step_id: str, body: StartIn) -> Status[dict[str, Any]]:
     batch, nomination = _target(request, batch_id, body.nomination_id)
     record = services.step_start(actor=actor(request), batch=batch, step_id=step_id, nomination=nomination)
-    return Status(201, record_out(record))
+    return Status(201, record_out(record, viewer=actor(request)))
 
 
 @router.post(
@@ -103,7 +103,7 @@ def step_waive(request: HttpRequest, batch_id: int, step_id: str, body: WaiveIn)
         legal_basis=body.legal_basis,
         pin=body.pin,
     )
-    return record_out(record)
+    return record_out(record, viewer=actor(request))
 
 
 @router.get(
@@ -112,14 +112,14 @@ def step_waive(request: HttpRequest, batch_id: int, step_id: str, body: WaiveIn)
     summary="步骤纪实：内容、修订号、确认、材料、笔记、计票",
 )
 def record_show(request: HttpRequest, record_id: int) -> dict[str, Any]:
-    return record_out(perms.get_record_for_user(actor(request), record_id))
+    return record_out(perms.get_record_for_user(actor(request), record_id), viewer=actor(request))
 
 
 @router.put("/records/{record_id}/data", response={200: RecordOut, **ERRORS}, summary="保存纪实内容（修订号加一）")
 def record_save(request: HttpRequest, record_id: int, body: DataIn) -> dict[str, Any]:
     record = perms.get_record_for_user(actor(request), record_id)
     record = services.step_save(actor=actor(request), record=record, data=_as_text(body.data))
-    return record_out(record)
+    return record_out(record, viewer=actor(request))
 
 
 @router.post(
@@ -139,7 +139,7 @@ def record_confirm(request: HttpRequest, record_id: int, body: ConfirmIn) -> Sta
 @router.post("/records/{record_id}/complete", response={200: RecordOut, **ERRORS}, summary="完成步骤")
 def record_complete(request: HttpRequest, record_id: int) -> dict[str, Any]:
     record = perms.get_record_for_user(actor(request), record_id)
-    return record_out(services.step_complete(actor=actor(request), record=record))
+    return record_out(services.step_complete(actor=actor(request), record=record), viewer=actor(request))
 
 
 @router.post(
@@ -153,4 +153,4 @@ def record_correct(request: HttpRequest, record_id: int, body: CorrectIn) -> Sta
     new = services.step_correct(
         actor=actor(request), record=record, reason=body.reason, data=_as_text(body.data), pin=body.pin
     )
-    return Status(201, record_out(new))
+    return Status(201, record_out(new, viewer=actor(request)))

@@ -164,13 +164,13 @@ def tally_save(request: HttpRequest, record_id: int, body: TallyIn) -> dict[str,
         record=record,
         tally=TallyInput(due=parsed.due, present=parsed.present, valid_ballots=parsed.valid_ballots, lines=lines),
     )
-    return tally_out(record)
+    return tally_out(record, viewer=actor(request))
 
 
 @router.get("/records/{record_id}/tally", response={200: TallyOut, **ERRORS}, summary="计票结果")
 def tally_show(request: HttpRequest, record_id: int) -> dict[str, Any]:
     record = perms.get_record_for_user(actor(request), record_id)
-    found = tally_out(record)
+    found = tally_out(record, viewer=actor(request))
     if found is None:  # the step has no vote
         raise Http404
     return found

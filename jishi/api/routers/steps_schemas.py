@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from jishi.accounts import permissions as perms
 from jishi.accounts.models import User
 from jishi.core.roles import ROLE_LABELS
 from jishi.selection import services
@@ -176,12 +177,15 @@ def confirmation_out(confirmation: Confirmation) -> dict[str, Any]:
     }
 
 
-def tally_out(record: StepRecord) -> dict[str, Any] | None:
-    """The vote tally of a step that has one (None for other steps), with the candidates it counts."""
+def tally_out(record: StepRecord, *, viewer: User | None = None) -> dict[str, Any] | None:
+    """The vote tally of a step that has one (None for other steps), with the candidates it counts.
+
+    Each candidate's votes (``lines``) are left out for a viewer the policy denies ``field.votes``."""
     step = record.batch.procedure.definition.step(record.step_id)
     if step.tally is None:
         return None
     tally = VoteTally.objects.filter(record=record).first()
+    votes_hidden = viewer is not None and not perms.can_view_votes(viewer, record.batch)
     return {
         "record_id": record.pk,
         "kind": step.tally.kind.value,
@@ -201,13 +205,15 @@ def tally_out(record: StepRecord) -> dict[str, Any] | None:
                 "abstain": line.abstain,
                 "defer": line.defer,
             }
-            for line in (tally.lines.order_by("nomination_id") if tally else [])
+            for line in (tally.lines.order_by("nomination_id") if tally and not votes_hidden else [])
         ],
     }
 
 
-def record_out(record: StepRecord) -> dict[str, Any]:
-    """Everything the step page shows about one record: content, signatures, materials, notebook, tally."""
+def record_out(record: StepRecord, *, viewer: User | None = None) -> dict[str, Any]:
+    """Everything the step page shows about one record: content, signatures, materials, notebook, tally.
+
+    Sensitive fields the policy denies the viewer (纪检监察意见 …) come back as null."""
     record = (
         StepRecord.objects.select_related(
             "batch__org_unit", "batch__procedure", "nomination__cadre", "started_by", "completed_by"
@@ -217,6 +223,11 @@ def record_out(record: StepRecord) -> dict[str, Any]:
     )
     step = record.batch.procedure.definition.step(record.step_id)
     open_ = record.status == RecordStatus.IN_PROGRESS
+    data = dict(record.data)
+    if viewer is not None:
+        for field_id in perms.hidden_step_fields(viewer, record.batch, record.step_id):
+            if field_id in data:
+                data[field_id] = None
     return {
         "id": record.pk,
         "batch_id": record.batch_id,
@@ -224,7 +235,7 @@ def record_out(record: StepRecord) -> dict[str, Any]:
         "step_id": record.step_id,
         "step_name": step.name,
         "status": record.status,
-        "data": record.data,
+        "data": data,
         "revision": record.revision,
         "started_by": record.started_by.username,
         "started_at": record.started_at,
@@ -238,6 +249,6 @@ def record_out(record: StepRecord) -> dict[str, Any]:
         "confirmations": [confirmation_out(c) for c in record.confirmations.all()],
         "materials": list(record.materials.select_related("registered_by").order_by("id")),
         "notebook": list(record.notebook.select_related("recorder").order_by("occurred_at", "id")),
-        "tally": tally_out(record),
+        "tally": tally_out(record, viewer=viewer),
         "problems": services.completion_problems(record) if open_ else [],
     }

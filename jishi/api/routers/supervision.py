@@ -98,8 +98,9 @@ def _warning(w: EarlyWarning) -> dict[str, Any]:
 
 
 def _detail(request: HttpRequest, w: EarlyWarning) -> dict[str, Any]:
-    explainable = w.is_open and w.severity != Severity.BLOCK and services.can_explain(actor(request), w)
-    history = [event_out(e) for e in events_for("earlywarning", w.pk)]
+    user = actor(request)
+    explainable = w.is_open and w.severity != Severity.BLOCK and services.can_explain(user, w)
+    history = [event_out(e, user) for e in events_for("earlywarning", w.pk)]
     return {**_warning(w), "explainable": explainable, "history": history}
 
 

@@ -1,4 +1,8 @@
-"""manage.py bootstrap — the first organization department and its system administrator on a new server.
+"""manage.py bootstrap — the first organization department and its administrators on a new server.
+
+三权分立: the system administrator (default `--role sysadmin`) creates accounts but cannot grant roles, so the
+first 安全管理员 (`--role secadmin`, grants roles) and 安全审计员 (`--role auditor`) are made here too, by
+running the command once per role.
 
 The offline installer (deploy/install.sh) runs it after every install and upgrade, so it must be idempotent:
 what exists is left as it is (never renamed, never given a new password), what is missing is created through
@@ -22,21 +26,28 @@ from django.db import transaction
 from jishi.accounts.models import OrgUnit, RoleAssignment, User
 from jishi.accounts.services import org_unit_create, role_grant, user_create
 from jishi.core.exceptions import ApplicationError
-from jishi.core.roles import Role
+from jishi.core.roles import ROLE_LABELS, Role
 
 PASSWORD_ENV = "JISHI_ADMIN_PASSWORD"
+ADMIN_ROLES_ORDER = (Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR)
 PROMPT_TRIES = 3
 
 
 class Command(BaseCommand):
-    help = "初始化：创建组织部门（全宗及其台账链）和第一位系统管理员；已存在的不作改动，可重复运行。"
+    help = "初始化：创建组织部门（全宗及其台账链）和第一位管理员（系统管理员，或以 --role 指定的安全管理员、安全审计员）；已存在的不作改动，可重复运行。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--unit-name", required=True, help="组织部门名称，如 某某市委组织部")
         parser.add_argument("--fonds", required=True, help="全宗号，如 J001（创建后不能更改）")
         parser.add_argument("--short-name", default="", help="简称（可选）")
-        parser.add_argument("--admin", required=True, help="系统管理员的登录名")
-        parser.add_argument("--full-name", default="", help="系统管理员的姓名（可选）")
+        parser.add_argument("--admin", required=True, help="管理员的登录名")
+        parser.add_argument("--full-name", default="", help="管理员的姓名（可选）")
+        parser.add_argument(
+            "--role",
+            choices=[r.value for r in ADMIN_ROLES_ORDER],
+            default=Role.SYSADMIN.value,
+            help="sysadmin 系统管理员（默认）、secadmin 安全管理员、auditor 安全审计员：三者须为不同的人",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         code, username = options["fonds"].strip(), options["admin"].strip()
@@ -49,8 +60,9 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 unit = self._unit(unit, code, options)
-                user = self._user(user, unit, username, options["full_name"], password)
-                self._role(user, unit)
+                role = Role(options["role"])
+                user = self._user(user, unit, username, options["full_name"], password, role)
+                self._role(user, unit, role)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
 
@@ -64,25 +76,28 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"已创建组织部门 {unit.name}（全宗号 {code}）及其台账链。"))
         return unit
 
-    def _user(self, user: User | None, unit: OrgUnit, username: str, full_name: str, password: str) -> User:
+    def _user(
+        self, user: User | None, unit: OrgUnit, username: str, full_name: str, password: str, role: Role
+    ) -> User:
         if user is not None:
             self.stdout.write(f"账号 {username} 已存在，未改动（口令不变）。")
             if not user.is_active:
                 self.stderr.write(self.style.WARNING(f"注意：账号 {username} 已停用，需由其他系统管理员重新启用。"))
             return user
         user = user_create(
-            actor=None, org_unit=unit, username=username, full_name=full_name, title="系统管理员", password=password
+            actor=None, org_unit=unit, username=username, full_name=full_name, title=ROLE_LABELS[role], password=password
         )
         self.stdout.write(self.style.SUCCESS(f"已创建账号 {username}。"))
         return user
 
-    def _role(self, user: User, unit: OrgUnit) -> None:
-        held = RoleAssignment.objects.filter(user=user, org_unit=unit, role=Role.SYSADMIN.value).exists()
+    def _role(self, user: User, unit: OrgUnit, role: Role) -> None:
+        label = ROLE_LABELS[role]
+        held = RoleAssignment.objects.filter(user=user, org_unit=unit, role=role.value).exists()
         if held:
-            self.stdout.write(f"{user.username} 已是 {unit.name} 的系统管理员。")
+            self.stdout.write(f"{user.username} 已是 {unit.name} 的{label}。")
             return
-        role_grant(actor=None, user=user, org_unit=unit, role=Role.SYSADMIN)
-        self.stdout.write(self.style.SUCCESS(f"已授予 {user.username} {unit.name} 系统管理员角色。"))
+        role_grant(actor=None, user=user, org_unit=unit, role=role)
+        self.stdout.write(self.style.SUCCESS(f"已授予 {user.username} {unit.name} {label}角色。"))
 
     def _password(self, username: str, full_name: str) -> str:
         """From the environment (installer, scripts) or a non-echoing prompt; checked by the site's validators."""
@@ -98,7 +113,7 @@ class Command(BaseCommand):
                 f"需要为新账号 {username} 设置口令：请设置环境变量 {PASSWORD_ENV}，或在终端中运行以便输入。"
             )
         for _ in range(PROMPT_TRIES):
-            first = getpass.getpass(f"为系统管理员 {username} 设置登录口令（输入时不显示）：")
+            first = getpass.getpass(f"为管理员 {username} 设置登录口令（输入时不显示）：")
             if first != getpass.getpass("再输入一遍："):
                 self.stderr.write("两次输入不一致，请重新输入。")
                 continue

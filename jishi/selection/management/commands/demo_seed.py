@@ -33,6 +33,10 @@ class Command(BaseCommand):
         self.stdout.write(f"演示账号（登录密码均为 {demo.DEMO_PASSWORD}，签名口令均为 {demo.DEMO_PIN}）：")
         for line in demo.describe_logins():
             self.stdout.write(line)
+        self.stdout.write(
+            f"动态口令（TOTP）密钥均为 {demo.DEMO_OTP_SECRET}：添加到手机身份验证器应用，"
+            "或运行 `python manage.py otp_code 用户名` 显示当前动态口令（仅限开发环境）。"
+        )
 
     def _certificates(self) -> None:
         """Self-signed document certificates so the demo's PDFs come out signed (never in production)."""
