@@ -100,6 +100,8 @@ def test_no_random_looking_value_is_assigned_to_a_secret_like_name():
         if text is None:
             continue
         rel = str(path.relative_to(ROOT))
+        if rel == "tests/test_no_secrets.py":
+            continue  # the made-up samples below prove the scan finds random values
         for name, value in secret_assignments(text):
             if (rel, name) not in ALLOWED:
                 found.append((rel, name, value[:6] + "…"))

@@ -56,7 +56,7 @@ def test_a_key_published_only_in_another_chain_cannot_sign_in_this_one(world: Wo
 
 def test_a_revoked_key_cannot_sign_later_events_whatever_their_timestamp(world: World):
     key, private = keys.unseal(user=world.alice, pin=SIGNING_PIN)
-    keys.signing_key_revoke(actor=world.sam, user=world.alice, reason="调离")
+    keys.signing_key_revoke(actor=world.sue, user=world.alice, reason="调离")
     _forge_confirm(world, key.key_id, private)
     problem = chain_verify(Chain.objects.get(fonds="J001"))
     assert problem is not None and "不在有效期内" in problem.what

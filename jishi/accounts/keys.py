@@ -117,7 +117,7 @@ def unseal(*, user: User, pin: str) -> tuple[SigningKey, bytes]:
         locked = User.objects.select_for_update().get(pk=user.pk)
         if locked.signing_locked or locked.pin_failures >= settings.SIGNING_MAX_PIN_FAILURES:
             raise ApplicationError(
-                "签名口令连续输错次数过多，签名已锁定，请联系系统管理员解锁。", code="signing_locked"
+                "签名口令连续输错次数过多，签名已锁定，请联系安全管理员解锁。", code="signing_locked"
             )
         locked.pin_failures += 1
         locked.save(update_fields=["pin_failures"])
@@ -151,7 +151,7 @@ def _record_failure(user: User) -> None:
 
 def _failure_message(user: User) -> str:
     if user.signing_locked:
-        return "签名口令错误，已连续错误 5 次，签名已锁定，请联系系统管理员解锁。"
+        return "签名口令错误，已连续错误 5 次，签名已锁定，请联系安全管理员解锁。"
     left = settings.SIGNING_MAX_PIN_FAILURES - user.pin_failures
     return f"签名口令错误，还可尝试 {left} 次。"
 
@@ -186,7 +186,7 @@ def signing_key_rotate(*, user: User, pin: str) -> SigningKey:
 def _require_admin(actor: User, user: User) -> None:
     units = RoleAssignment.objects.filter(user=user).values_list("org_unit", flat=True)
     admin_units = set(
-        RoleAssignment.objects.filter(user=actor, role=Role.SYSADMIN.value).values_list("org_unit", flat=True)
+        RoleAssignment.objects.filter(user=actor, role=Role.SECADMIN.value).values_list("org_unit", flat=True)
     )
     ancestors: set[int] = set()
     for unit in OrgUnit.objects.filter(pk__in=units):
@@ -195,7 +195,7 @@ def _require_admin(actor: User, user: User) -> None:
             ancestors.add(node.pk)
             node = node.parent
     if not admin_units & ancestors:
-        raise PermissionDenied("只有该用户所在单位（或上级单位）的系统管理员可以办理。")
+        raise PermissionDenied("只有该用户所在单位（或上级单位）的安全管理员可以办理。")
 
 
 def signing_key_revoke(*, actor: User, user: User, reason: str) -> SigningKey:

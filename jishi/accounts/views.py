@@ -69,7 +69,7 @@ def signing_action(request: AuthedHttpRequest, action: str) -> HttpResponse:
 def _managed_users(admin: User) -> list[User]:
     unit_ids: set[int] = set()
     for unit in OrgUnit.objects.filter(
-        pk__in=RoleAssignment.objects.filter(user=admin, role=Role.SYSADMIN.value).values("org_unit")
+        pk__in=RoleAssignment.objects.filter(user=admin, role=Role.SECADMIN.value).values("org_unit")
     ):
         unit_ids.update(u.pk for u in unit.descendants_and_self())
     return list(User.objects.filter(roles__org_unit__in=unit_ids).distinct().order_by("username"))
@@ -80,7 +80,7 @@ def signing_admin(request: AuthedHttpRequest) -> HttpResponse:
     users = _managed_users(request.user)
     if not users:
         return render(
-            request, "error.html", {"title": "无权访问", "message": "只有系统管理员可以管理签名密钥。"}, status=403
+            request, "error.html", {"title": "无权访问", "message": "只有安全管理员可以管理签名密钥。"}, status=403
         )
     rows = [(u, keys.active_key(u)) for u in users]
     return render(request, "accounts/signing_admin.html", {"rows": rows})
