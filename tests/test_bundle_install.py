@@ -94,15 +94,16 @@ def test_bootstrap_makes_an_existing_user_sysadmin_of_an_existing_unit_without_t
 
 def test_bootstrap_makes_the_first_security_administrator_and_auditor_as_separate_people(db, monkeypatch):
     monkeypatch.setenv("JISHI_ADMIN_PASSWORD", ADMIN_PASSWORD)
-    call_command("bootstrap", "--unit-name", "测试市委组织部", "--fonds", "T001", "--admin", "itadmin")
-    call_command("bootstrap", "--unit-name", "测试市委组织部", "--fonds", "T001", "--admin", "sec", "--role", "secadmin")
-    call_command("bootstrap", "--unit-name", "测试市委组织部", "--fonds", "T001", "--admin", "aud", "--role", "auditor")
+    unit = ("--unit-name", "测试市委组织部", "--fonds", "T001")
+    call_command("bootstrap", *unit, "--admin", "itadmin")
+    call_command("bootstrap", *unit, "--admin", "sec", "--role", "secadmin")
+    call_command("bootstrap", *unit, "--admin", "aud", "--role", "auditor")
     held = dict(RoleAssignment.objects.values_list("user__username", "role"))
     assert held == {"itadmin": "sysadmin", "sec": "secadmin", "aud": "auditor"}
     assert User.objects.get(username="sec").title == "安全管理员"
     # One person cannot hold two of the three administrator roles (三权分立).
     with pytest.raises(CommandError):
-        call_command("bootstrap", "--unit-name", "测试市委组织部", "--fonds", "T001", "--admin", "sec", "--role", "auditor")
+        call_command("bootstrap", *unit, "--admin", "sec", "--role", "auditor")
     assert not RoleAssignment.objects.filter(user__username="sec", role="auditor").exists()
 
 

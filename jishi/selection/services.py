@@ -163,13 +163,14 @@ def nomination_add(*, actor: User, batch: Batch, cadre: Cadre, position: Positio
     definition = batch.procedure.definition
     state = batch_state(batch)
     for step in definition.steps():
-        # A batch step that waited for every person's own steps is done: a person added now would be
+        # A batch step that waits for every person's own steps has started: a person added now would be
         # past it without having gone through them (e.g. 初步人选征求纪检监察机关意见 before 酝酿).
         waited = any(definition.step(p).scope == Scope.NOMINATION for p in definition.prerequisites_of(step.id))
-        done = state.batch.get(step.id) in transitions.DONE_STATES
-        if done and step.scope == Scope.BATCH and (step.closes_nominations or waited):
+        reached = state.batch.get(step.id)
+        if reached is not None and step.scope == Scope.BATCH and (step.closes_nominations or waited):
+            done = "已完成" if reached in transitions.DONE_STATES else "已开始"
             raise ApplicationError(
-                f"“{step.id} {step.name}”已完成，本批次不能再增加人选；如确需增加，请另行启动程序。",
+                f"“{step.id} {step.name}”{done}，本批次不能再增加人选；如确需增加，请另行启动程序。",
                 code="nominations_closed",
             )
     now = timezone.now()
@@ -591,7 +592,10 @@ def completion_problems(record: StepRecord, findings: list[Any] | None = None) -
     """Why the record cannot be completed yet (empty list: it can). Used by the page and by step_complete."""
     definition = record.batch.procedure.definition
     step = definition.step(record.step_id)
-    problems = [f"未填写：{label}" for label in missing_required(step, record.data)]
+    # Checked again at completion, not only at start: the batch may have changed since (同步纪实, no shortcut).
+    unmet = transitions.unmet_prerequisites(definition, batch_state(record.batch), step.id, record.nomination_id)
+    problems = [f"前置步骤未完成：{pre} {definition.step(pre).name}" for pre in unmet]
+    problems += [f"未填写：{label}" for label in missing_required(step, record.data)]
     tally = getattr(record, "tally", None) if step.tally else None
     if step.tally and tally is None:
         problems.append(f"未录入{step.tally.label or '计票结果'}")

@@ -34,7 +34,10 @@ PROMPT_TRIES = 3
 
 
 class Command(BaseCommand):
-    help = "初始化：创建组织部门（全宗及其台账链）和第一位管理员（系统管理员，或以 --role 指定的安全管理员、安全审计员）；已存在的不作改动，可重复运行。"
+    help = (
+        "初始化：创建组织部门（全宗及其台账链）和第一位管理员（系统管理员，或以 --role 指定的安全管理员、"
+        "安全审计员）；已存在的不作改动，可重复运行。"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--unit-name", required=True, help="组织部门名称，如 某某市委组织部")
@@ -76,16 +79,19 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"已创建组织部门 {unit.name}（全宗号 {code}）及其台账链。"))
         return unit
 
-    def _user(
-        self, user: User | None, unit: OrgUnit, username: str, full_name: str, password: str, role: Role
-    ) -> User:
+    def _user(self, user: User | None, unit: OrgUnit, username: str, full_name: str, password: str, role: Role) -> User:
         if user is not None:
             self.stdout.write(f"账号 {username} 已存在，未改动（口令不变）。")
             if not user.is_active:
                 self.stderr.write(self.style.WARNING(f"注意：账号 {username} 已停用，需由其他系统管理员重新启用。"))
             return user
         user = user_create(
-            actor=None, org_unit=unit, username=username, full_name=full_name, title=ROLE_LABELS[role], password=password
+            actor=None,
+            org_unit=unit,
+            username=username,
+            full_name=full_name,
+            title=ROLE_LABELS[role],
+            password=password,
         )
         self.stdout.write(self.style.SUCCESS(f"已创建账号 {username}。"))
         return user
