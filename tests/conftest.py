@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, models
 from django.test import override_settings
@@ -13,6 +12,7 @@ from jishi.cadres.models import Cadre, Position
 from jishi.core.testing import World, build_world
 from jishi.selection.models import Batch
 from jishi.selection.services import batch_create, nomination_add
+from tests.replay import all_models, changes, replay, rows_by_pk
 
 
 @pytest.fixture(scope="session")
@@ -86,12 +86,8 @@ _WORLD_ROWS: list[tuple[type[models.Model], list[dict[str, Any]]]] = []
 _WORLD_IDS: dict[str, Any] = {}
 
 
-def _all_models() -> list[type[models.Model]]:
-    return list(apps.get_models(include_auto_created=True))
-
-
 def _world_keep(before: dict[type[models.Model], set[Any]], built: World) -> None:
-    for model in _all_models():
+    for model in all_models():
         new = [row for row in model._base_manager.values() if row[model._meta.pk.attname] not in before[model]]
         if new:
             _WORLD_ROWS.append((model, new))
@@ -128,7 +124,7 @@ def _world_replay() -> World:
 def world(db) -> World:
     if _WORLD_IDS:
         return _world_replay()
-    before = {model: set(model._base_manager.values_list("pk", flat=True)) for model in _all_models()}
+    before = {model: set(model._base_manager.values_list("pk", flat=True)) for model in all_models()}
     built = build_world()
     _world_keep(before, built)
     return built
@@ -151,37 +147,7 @@ def batch(world: World) -> Batch:
     return b
 
 
-Rows = list[tuple[type[models.Model], list[dict[str, Any]]]]
 _FINISHED: dict[str, Any] = {}
-
-
-def _rows_by_pk() -> dict[type[models.Model], dict[Any, dict[str, Any]]]:
-    return {
-        model: {row[model._meta.pk.attname]: row for row in model._base_manager.values()} for model in _all_models()
-    }
-
-
-def _changes(before: dict[type[models.Model], dict[Any, dict[str, Any]]]) -> tuple[Rows, Rows]:
-    """Rows added since ``before``, and rows that existed and changed (e.g. a chain's head)."""
-    added: Rows = []
-    changed: Rows = []
-    for model, rows in _rows_by_pk().items():
-        new = [row for pk, row in rows.items() if pk not in before[model]]
-        moved = [row for pk, row in rows.items() if pk in before[model] and before[model][pk] != row]
-        if new:
-            added.append((model, new))
-        if moved:
-            changed.append((model, moved))
-    return added, changed
-
-
-def _replay(added: Rows, changed: Rows) -> None:
-    for model, rows in changed:
-        pk = model._meta.pk.attname
-        for row in rows:
-            model._base_manager.filter(pk=row[pk]).update(**{k: v for k, v in row.items() if k != pk})
-    for model, rows in added:
-        model._base_manager.bulk_create([model(**row) for row in rows])
 
 
 @pytest.fixture
@@ -194,15 +160,15 @@ def finished_batch(world: World) -> Batch:
     from jishi.selection.walk import walk
 
     if _FINISHED:
-        _replay(_FINISHED["added"], _FINISHED["changed"])
+        replay(_FINISHED["added"], _FINISHED["changed"])
         return Batch.objects.get(pk=_FINISHED["batch"])
-    before = _rows_by_pk()
+    before = rows_by_pk()
     b = batch_create(
         actor=world.alice, org_unit=world.city, title="2026年第四批市管干部调整", positions=world.positions[:1]
     )
     nomination_add(actor=world.alice, batch=b, cadre=world.cadres[0], position=world.positions[0])
     walk(batch=b, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
-    _FINISHED["added"], _FINISHED["changed"] = _changes(before)
+    _FINISHED["added"], _FINISHED["changed"] = changes(before)
     _FINISHED["batch"] = b.pk
     return b
 

@@ -297,3 +297,14 @@ def test_the_secadmin_unlocks_an_account_and_resets_its_totp_device(world):
     assert client.post(reverse("role_admin_otp_reset", args=[world.alice.pk])).status_code == 302
     assert _audits("account.unlock", username="sue") and _audits("otp.reset", username="sue")
     assert _client(world.sam).post(reverse("role_admin_unlock", args=[world.alice.pk])).status_code == 403
+
+
+def test_each_administrator_starts_on_his_own_page_and_sees_no_selection_menu(world):
+    for admin, page in ((world.sam, "user_admin"), (world.sue, "role_admin"), (world.ivan, "audit_search")):
+        client = _client(admin)
+        response = client.get(reverse("home"))
+        assert response.status_code == 302 and response["Location"] == reverse(page)
+        body = client.get(reverse(page)).content.decode()
+        assert reverse("batch_list") not in body and reverse("cadre_list") not in body
+    body = _client(world.alice).get(reverse("home")).content.decode()
+    assert reverse("batch_list") in body and reverse("user_admin") not in body

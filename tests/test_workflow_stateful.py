@@ -33,7 +33,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -63,6 +62,7 @@ from jishi.selection.models import (
 )
 from jishi.selection.step_input import TallyInput, missing_required
 from jishi.selection.walk import sample_values, walk
+from tests.replay import Rows, changes, replay, rows_by_pk
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # The full 500 examples run once per CI run — on the SQLite pass (~3 min); elsewhere a smaller budget.
@@ -101,7 +101,6 @@ Key = tuple[str, int | None]  # (step id, nomination pk or None)
 
 # Starting points walked once per process ---------------------------------------------------------------
 
-Rows = list[tuple[type[models.Model], list[dict[str, Any]]]]
 _STARTS: dict[str, tuple[Rows, Rows, int]] = {}
 DEEP_STARTS = {"D05": "D05", "D08": "D08", "K04": "K04", "Y02": "Y02"}  # name → first step left undone
 # JISHI_STATEFUL_STARTS=D08,K04 explores from some starting points only.
@@ -110,35 +109,6 @@ STARTS = [s for s in os.environ.get("JISHI_STATEFUL_STARTS", "").split(",") if s
     "fresh-2",
     *DEEP_STARTS,
 ]
-
-
-def _rows() -> dict[type[models.Model], dict[Any, dict[str, Any]]]:
-    return {
-        model: {row[model._meta.pk.attname]: row for row in model._base_manager.values()}
-        for model in apps.get_models(include_auto_created=True)
-    }
-
-
-def _diff(before: dict[type[models.Model], dict[Any, dict[str, Any]]]) -> tuple[Rows, Rows]:
-    added: Rows = []
-    changed: Rows = []
-    for model, rows in _rows().items():
-        new = [row for pk, row in rows.items() if pk not in before[model]]
-        moved = [row for pk, row in rows.items() if pk in before[model] and before[model][pk] != row]
-        if new:
-            added.append((model, new))
-        if moved:
-            changed.append((model, moved))
-    return added, changed
-
-
-def _replay(added: Rows, changed: Rows) -> None:
-    for model, rows in changed:
-        pk = model._meta.pk.attname
-        for row in rows:
-            model._base_manager.filter(pk=row[pk]).update(**{k: v for k, v in row.items() if k != pk})
-    for model, rows in added:
-        model._base_manager.bulk_create([model(**row) for row in rows])
 
 
 def _new_batch(world: World, nominations: int) -> Batch:
@@ -157,7 +127,7 @@ def _build_starts(world: World) -> None:
     if _STARTS:
         return
     sid = transaction.savepoint()
-    before = _rows()
+    before = rows_by_pk()
     batch = _new_batch(world, 2)
     definition = batch.procedure.definition
     order = [s.id for s in definition.steps()]
@@ -173,7 +143,7 @@ def _build_starts(world: World) -> None:
         nomination = None if step.scope == Scope.BATCH else batch.nominations.order_by("pk").first()
         record = services.step_start(actor=world.alice, batch=batch, step_id=step.id, nomination=nomination)
         record = services.step_save(actor=world.alice, record=record, data=sample_values(step, base))
-        added, changed = _diff(before)
+        added, changed = changes(before)
         _STARTS[name] = (added, changed, batch.pk)
         _walk_rest(record, world)
     transaction.savepoint_rollback(sid)
@@ -285,7 +255,7 @@ class WorkflowMachine(RuleBasedStateMachine):
             self.batch = _new_batch(self.world, int(start[-1]))
         else:
             added, changed, pk = _STARTS[start]
-            _replay(added, changed)
+            replay(added, changed)
             self.batch = Batch.objects.select_related("org_unit", "procedure").get(pk=pk)
         self.definition = self.batch.procedure.definition
         current, _ = self._state()

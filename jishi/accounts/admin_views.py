@@ -22,7 +22,10 @@ from jishi.core.types import AuthedHttpRequest
 
 from . import admin_permissions as ap
 from . import services, services_admin
+from .lockout import account_locked, account_unlock
 from .models import OrgUnit, RoleAssignment, User, UserSession
+from .otp import otp_device_reset
+from .passwords import password_reset
 
 SYSADMIN_ONLY = "只有系统管理员可以管理账号。"
 SECADMIN_ONLY = "只有安全管理员可以管理角色、解除锁定和管理会话。"
@@ -43,8 +46,6 @@ def _target(units: list[OrgUnit], pk: int) -> User:
 
 
 def _locked(user: User) -> bool:
-    from .lockout import account_locked
-
     return account_locked(user.get_username())
 
 
@@ -144,8 +145,6 @@ def user_admin_enable(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def user_admin_password(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    from .passwords import password_reset
-
     units = _units(request, Role.SYSADMIN, SYSADMIN_ONLY)
     target = _target(units, pk)
     password = request.POST.get("new_password", "")
@@ -231,36 +230,30 @@ def role_admin_revoke(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return redirect("role_admin")
 
 
-@login_required
-@require_POST
-def role_admin_unlock(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    from .lockout import account_unlock
-
+def _security_act(request: AuthedHttpRequest, pk: int, event: str, act: Any, done: str) -> HttpResponse:
+    """One 安全管理员 act on an account (unlock, TOTP reset): checked, recorded, and reported on the roles page."""
     units = _units(request, Role.SECADMIN, SECADMIN_ONLY)
     target = _target(units, pk)
     try:
-        services_admin.security_admin_require(actor=request.user, target=target, event="account.unlock")
-        account_unlock(actor=request.user, user=target)
+        services_admin.security_admin_require(actor=request.user, target=target, event=event)
+        act(actor=request.user, user=target)
     except ApplicationError as exc:
         return _render_roles(request, units, error=exc.message, status=_status(exc))
-    messages.success(request, f"已解除 {target.username} 的登录锁定。")
+    messages.success(request, done.format(username=target.username))
     return redirect("role_admin")
+
+
+@login_required
+@require_POST
+def role_admin_unlock(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    return _security_act(request, pk, "account.unlock", account_unlock, "已解除 {username} 的登录锁定。")
 
 
 @login_required
 @require_POST
 def role_admin_otp_reset(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    from .otp import otp_device_reset
-
-    units = _units(request, Role.SECADMIN, SECADMIN_ONLY)
-    target = _target(units, pk)
-    try:
-        services_admin.security_admin_require(actor=request.user, target=target, event="otp.reset")
-        otp_device_reset(actor=request.user, user=target)
-    except ApplicationError as exc:
-        return _render_roles(request, units, error=exc.message, status=_status(exc))
-    messages.success(request, f"已重置 {target.username} 的动态口令设备；其下次登录时须重新绑定。")
-    return redirect("role_admin")
+    done = "已重置 {username} 的动态口令设备；其下次登录时须重新绑定。"
+    return _security_act(request, pk, "otp.reset", otp_device_reset, done)
 
 
 # 会话管理 (安全管理员) -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from jishi.ledger.services import event_append
 
 from . import admin_permissions as ap
 from .models import OrgUnit, RoleAssignment, User, UserSession
+from .sessions import user_session_close, user_sessions_end
 
 SEPARATION = "separation_of_duties"
 
@@ -135,28 +136,25 @@ def role_grant_check(*, actor: User | None, user: User, org_unit: OrgUnit, role:
             )
 
 
-def account_admin_require(*, actor: User | None, target: User, event: str) -> None:
-    """A 系统管理员's act on an account (disable, enable, password reset): refuse and record otherwise."""
-    if actor is None:
-        return
+def _admin_require(*, actor: User, target: User, event: str, allowed: bool, who: str) -> None:
     if actor.pk == target.pk:
         _refuse(event=event, actor=actor, target=target, message="不能对本人账号执行此操作。")
-    if not ap.can_manage_account(actor, target):
-        _refuse(
-            event=event, actor=actor, target=target, message="只有该账号所在单位或上级单位的系统管理员可以管理账号。"
-        )
+    if not allowed:
+        _refuse(event=event, actor=actor, target=target, message=f"只有该账号所在单位或上级单位的{who}。")
+
+
+def account_admin_require(*, actor: User | None, target: User, event: str) -> None:
+    """A 系统管理员's act on an account (disable, enable, password reset): refuse and record otherwise."""
+    if actor is not None:
+        allowed = ap.can_manage_account(actor, target)
+        _admin_require(actor=actor, target=target, event=event, allowed=allowed, who="系统管理员可以管理账号")
 
 
 def security_admin_require(*, actor: User | None, target: User, event: str) -> None:
     """A 安全管理员's act on an account (unlock, TOTP reset, ending sessions): refuse and record otherwise."""
-    if actor is None:
-        return
-    if actor.pk == target.pk:
-        _refuse(event=event, actor=actor, target=target, message="不能对本人账号执行此操作。")
-    if not ap.can_secure_account(actor, target):
-        _refuse(
-            event=event, actor=actor, target=target, message="只有该账号所在单位或上级单位的安全管理员可以执行此操作。"
-        )
+    if actor is not None:
+        allowed = ap.can_secure_account(actor, target)
+        _admin_require(actor=actor, target=target, event=event, allowed=allowed, who="安全管理员可以执行此操作")
 
 
 # Services --------------------------------------------------------------------------------------------
@@ -164,8 +162,6 @@ def security_admin_require(*, actor: User | None, target: User, event: str) -> N
 
 def user_disable(*, actor: User | None, user: User, reason: str) -> User:
     """停用账号: the account can no longer sign in, and every session it holds ends now."""
-    from .sessions import user_sessions_end
-
     account_admin_require(actor=actor, target=user, event="user.disable")
     reason = (reason or "").strip()
     if not reason:
@@ -250,8 +246,6 @@ def role_revoke(*, actor: User | None, assignment: RoleAssignment) -> None:
 
 def session_end(*, actor: User | None, session: UserSession) -> None:
     """结束一个会话 (安全管理员): its server-side session is deleted, so the browser is signed out."""
-    from .sessions import user_session_close
-
     target = session.user
     security_admin_require(actor=actor, target=target, event="session.terminate")
     if session.ended_at is not None:
@@ -270,8 +264,6 @@ def session_end(*, actor: User | None, session: UserSession) -> None:
 
 def user_sessions_end_by_admin(*, actor: User | None, user: User) -> int:
     """结束某人全部会话 (安全管理员)."""
-    from .sessions import user_sessions_end
-
     security_admin_require(actor=actor, target=user, event="session.terminate")
     with transaction.atomic():
         ended = user_sessions_end(user=user, reason="admin")
