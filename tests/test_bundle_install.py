@@ -190,8 +190,9 @@ def test_a_fresh_offline_install_makes_a_production_site_with_the_unit_and_its_a
         "AND o.code = 'T001'",
     )
     assert admins == [(1,)]
-    authenticate = (
-        f"from django.contrib.auth import authenticate as a; print(a(username='itadmin', password={ADMIN_PASSWORD!r}))"
+    authenticate = (  # django-axes refuses an authentication without the request it comes with
+        "from django.contrib.auth import authenticate as a; from django.test import RequestFactory as F; "
+        f"print(a(F().post('/login/'), username='itadmin', password={ADMIN_PASSWORD!r}))"
     )
     login = _manage(site, "shell", "--no-imports", "-c", authenticate)
     assert login.stdout.strip() == "itadmin", login.stderr
