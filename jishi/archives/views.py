@@ -29,7 +29,7 @@ from jishi.core.types import AuthedHttpRequest
 from jishi.ledger.models import Event
 from jishi.ledger.selectors import events_for
 from jishi.selection.models import Batch
-from jishi.selection.selectors import batch_summary
+from jishi.selection.selectors import batch_summary, with_state
 
 from . import selectors, services, services_documents
 from .acceptance import volume_gaps
@@ -92,7 +92,7 @@ def _list_page(request: AuthedHttpRequest, *, status: int = 200, errors: dict[in
         VOLUMES_PER_PAGE,
     ).get_page(request.GET.get("page"))
     archived = Volume.objects.filter(kind=VolumeKind.BATCH, status=VolumeStatus.ARCHIVED).values("batch")
-    batches = (
+    batches = with_state(
         Batch.objects.filter(org_unit__in=units)
         .exclude(pk__in=archived)
         .select_related("org_unit", "procedure")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from jishi.accounts import permissions as perms
 from jishi.accounts.models import User
@@ -13,12 +13,35 @@ from jishi.core.roles import ROLE_LABELS, Role
 from jishi.procedures.schema import ProcedureDefinition, Scope
 
 from . import transitions
-from .models import Batch, Nomination, NominationStatus, RecordStatus, StepRecord
+from .models import Batch, Confirmation, Nomination, NominationStatus, RecordStatus, StepRecord
+
+
+def _prefetched(batch: Batch, relation: str) -> bool:
+    return relation in getattr(batch, "_prefetched_objects_cache", {})
+
+
+def with_state(batches: QuerySet[Batch]) -> QuerySet[Batch]:
+    """Batches whose state, summary and flow map are read without a query per batch (lists and the dashboard)."""
+    return batches.prefetch_related("records", "nominations__cadre", "nominations__position")
+
+
+def _records(batch: Batch) -> list[StepRecord]:
+    """The batch's records in id order: from a ``with_state`` prefetch when there is one, else one query."""
+    if _prefetched(batch, "records"):
+        return sorted(batch.records.all(), key=lambda r: r.pk)
+    return list(batch.records.all().order_by("id"))
+
+
+def _nominations(batch: Batch) -> list[Nomination]:
+    """The batch's nominations (with cadre and position) in id order, from the prefetch when there is one."""
+    if _prefetched(batch, "nominations"):
+        return sorted(batch.nominations.all(), key=lambda n: n.pk)
+    return list(batch.nominations.select_related("cadre", "position").order_by("id"))
 
 
 def _current_records(batch: Batch) -> list[StepRecord]:
     """The latest record of each (step, nomination): a corrected record is replaced by its correction."""
-    records = list(batch.records.all().order_by("id"))
+    records = _records(batch)
     latest: dict[tuple[str, int | None], StepRecord] = {}
     for record in records:
         latest[(record.step_id, record.nomination_id)] = record
@@ -35,9 +58,11 @@ def current_record(batch: Batch, step_id: str, nomination: Nomination | None) ->
 
 
 def batch_state(batch: Batch) -> transitions.BatchState:
-    state = transitions.BatchState(
-        active=frozenset(batch.nominations.filter(status=NominationStatus.ACTIVE).values_list("pk", flat=True))
-    )
+    if _prefetched(batch, "nominations"):
+        active = frozenset(n.pk for n in batch.nominations.all() if n.status == NominationStatus.ACTIVE)
+    else:
+        active = frozenset(batch.nominations.filter(status=NominationStatus.ACTIVE).values_list("pk", flat=True))
+    state = transitions.BatchState(active=active)
     for record in _current_records(batch):
         if record.nomination_id is None:
             state.batch[record.step_id] = record.status
@@ -66,7 +91,7 @@ def flow_map(batch: Batch) -> tuple[ProcedureDefinition, list[FlowRow]]:
     definition = batch.procedure.definition
     state = batch_state(batch)
     records = {(r.step_id, r.nomination_id): r for r in _current_records(batch)}
-    nominations = list(batch.nominations.select_related("cadre", "position").order_by("id"))
+    nominations = _nominations(batch)
     rows: list[FlowRow] = []
     for nomination in [None, *nominations]:
         stages = []
@@ -108,7 +133,7 @@ def batch_summary(batch: Batch) -> dict[str, Any]:
         "stage": transitions.current_stage(definition, state),
         "finished": transitions.is_finished(definition, state),
         "active": len(state.active),
-        "total": batch.nominations.count(),
+        "total": batch.nominations.count(),  # no query after a with_state prefetch
     }
 
 
@@ -126,12 +151,15 @@ class Todo:
 def todos_for_user(user: User) -> list[Todo]:
     """Steps the user may start or continue, and records waiting for the user's confirmation."""
     todos: list[Todo] = []
-    for batch in batches_for_user(user):
+    batches = with_state(batches_for_user(user)).prefetch_related(
+        Prefetch("records__confirmations", queryset=Confirmation.objects.only("record_id", "revision", "role"))
+    )
+    for batch in batches:
         definition = batch.procedure.definition
         state = batch_state(batch)
         if transitions.is_finished(definition, state):
             continue
-        noms = {n.pk: n for n in batch.nominations.select_related("cadre")}
+        noms = {n.pk: n for n in _nominations(batch)}
         for step_id, nid in transitions.available_steps(definition, state):
             step = definition.step(step_id)
             if perms.can_work_on_step(user, batch, step.responsible_roles):
@@ -143,7 +171,7 @@ def todos_for_user(user: User) -> list[Todo]:
                 continue
             step = definition.step(record.step_id)
             nomination = noms.get(record.nomination_id) if record.nomination_id else None
-            confirmed = set(record.confirmations.filter(revision=record.revision).values_list("role", flat=True))
+            confirmed = {c.role for c in record.confirmations.all() if c.revision == record.revision}
             for role in step.signer_roles:
                 if role not in confirmed and perms.can_confirm_as(user, batch, role, step.signer_roles):
                     todos.append(

@@ -32,7 +32,9 @@ def todo(request: AuthedHttpRequest) -> HttpResponse:
 
 @login_required
 def batch_list(request: AuthedHttpRequest) -> HttpResponse:
-    page = Paginator(selectors.batches_for_user(request.user), 25).get_page(request.GET.get("page"))
+    page = Paginator(selectors.with_state(selectors.batches_for_user(request.user)), 25).get_page(
+        request.GET.get("page")
+    )
     rows = [(b, selectors.batch_summary(b)) for b in page]
     can_create = bool(perms.acting_units(request.user))
     return render(request, "selection/batch_list.html", {"page": page, "rows": rows, "can_create": can_create})

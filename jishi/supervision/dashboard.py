@@ -310,9 +310,15 @@ def stage_times(batch: Batch, *, now: dt.datetime | None = None) -> list[StageTi
     stage_of = {step.id: index for index, stage in enumerate(definition.stages) for step in stage.steps}
     starts: dict[int, dt.datetime] = {}
     ends: dict[int, dt.datetime] = {}
-    for step_id, started_at, completed_at in StepRecord.objects.filter(batch=batch, corrects__isnull=True).values_list(
-        "step_id", "started_at", "completed_at"
-    ):
+    if "records" in getattr(batch, "_prefetched_objects_cache", {}):  # batch_progress prefetches them
+        times = [(r.step_id, r.started_at, r.completed_at) for r in batch.records.all() if r.corrects_id is None]
+    else:
+        times = list(
+            StepRecord.objects.filter(batch=batch, corrects__isnull=True).values_list(
+                "step_id", "started_at", "completed_at"
+            )
+        )
+    for step_id, started_at, completed_at in times:
         index = stage_of.get(step_id)
         if index is None:
             continue
@@ -342,7 +348,7 @@ def batch_progress(user: User, *, now: dt.datetime | None = None) -> list[BatchP
     batches = (
         Batch.objects.filter(org_unit__in=[u.pk for u in dashboard_units(user)])
         .select_related("org_unit", "procedure")
-        .prefetch_related("nominations__position", "nominations__cadre")
+        .prefetch_related("records", "nominations__position", "nominations__cadre")  # as selectors.with_state
         .order_by("-created_at", "-id")
     )
     rows = []

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -319,13 +319,17 @@ def _rows(events: list[Event]) -> list[TraceRow]:
     return rows
 
 
-def _events(query: Q) -> list[Event]:
-    return list(
+def _event_query(query: Q) -> QuerySet[Event]:
+    return (
         Event.objects.filter(query)
         .select_related("chain")
         .prefetch_related("signatures")
         .order_by("recorded_at", "chain__fonds", "seq")
     )
+
+
+def _events(query: Q) -> list[Event]:
+    return list(_event_query(query))
 
 
 def _mentions(event: Event, number: str) -> bool:
@@ -368,13 +372,22 @@ class UserTraceRow:
     signed_as: list[str]  # role labels the person signed this event in
 
 
-def user_trace(target: User, viewer: User) -> list[UserTraceRow]:
-    """Everything the person did or signed, in the fonds the viewer may trace (others are left out)."""
+def user_events(target: User, viewer: User) -> QuerySet[Event]:
+    """The events of ``user_trace``, unevaluated: the page reads one page of them (a clerk's ten years of acts
+    are tens of thousands of events), the export all."""
     codes = [u.code for u in trace_units(viewer)]
-    events = _events(
+    return _event_query(
         Q(chain__fonds__in=codes)
         & (Q(actor=target) | Q(pk__in=Event.objects.filter(signatures__signer=target.username).values("pk")))
     )
+
+
+def user_trace(target: User, viewer: User) -> list[UserTraceRow]:
+    """Everything the person did or signed, in the fonds the viewer may trace (others are left out)."""
+    return user_trace_rows(target, list(user_events(target, viewer)))
+
+
+def user_trace_rows(target: User, events: list[Event]) -> list[UserTraceRow]:
     result = []
     for event, row in zip(events, _rows(events), strict=True):
         signed = [_role(s.role) for s in event.signatures.all() if s.signer == target.username]

@@ -5,10 +5,12 @@ Thin: authorize through the selectors' fetch-or-403 helpers, read, or call one s
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -167,7 +169,10 @@ def trace_nomination_export(request: AuthedHttpRequest, pk: int, fmt: str) -> Ht
 @login_required
 def trace_user(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     target = trace.get_user_for_trace(request.user, pk)
-    page = Paginator(trace.user_trace(target, request.user), TRACE_PER_PAGE).get_page(request.GET.get("page"))
+    paginator: Paginator[Any] = Paginator(trace.user_events(target, request.user), TRACE_PER_PAGE)
+    events = paginator.get_page(request.GET.get("page"))
+    # Rows are built for this page's events only: a clerk's ten years are tens of thousands of events.
+    page = Page(trace.user_trace_rows(target, list(events.object_list)), events.number, paginator)
     context = {"target": target, "page": page, "fonds": [u.code for u in trace.trace_units(request.user)]}
     return render(request, "supervision/trace_user.html", context)
 
