@@ -70,8 +70,9 @@ clean:
 	rm -rf $(VENV) var/static
 
 bench: $(VENV)/.installed
-	@echo "==> 性能基准：链校验、签名验证、PostgreSQL 追加延迟（结果写入 $(JISHI_VAR_DIR)/bench；BENCH_QUICK=1 为缩小规模的冒烟运行）"
-	PG_URL=$(PG_URL) $(PY) -m bench.run_all
+	@echo "==> 性能基准（不属于 make test）：省级数据集、链与签名校验、写入路径、HTTP 负载、档案包、故障注入"
+	@echo "    结果写入 bench/results/<时间>.json 与 .md；make bench QUICK=1 为几分钟的缩小运行；完整运行约需数小时"
+	PG_URL=$(PG_URL) $(PY) -m bench.run_all $(if $(QUICK),--quick,)
 
 bundle: $(VENV)/.installed
 	@echo "==> 制作离线安装包（dist/）"

@@ -112,3 +112,10 @@ def test_a_new_installation_with_no_chains_is_healthy():
 
 def test_healthz_refuses_a_post(world: World):
     assert Client().post("/healthz").status_code == 405
+
+
+def test_the_benchmark_baseline_view_is_not_served_unless_the_benchmark_turns_it_on(client, monkeypatch):
+    monkeypatch.delenv("JISHI_BENCH_VIEWS", raising=False)
+    assert client.get("/bench/trivial").status_code == 404
+    monkeypatch.setenv("JISHI_BENCH_VIEWS", "true")
+    assert client.get("/bench/trivial").status_code == 200

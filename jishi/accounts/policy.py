@@ -301,6 +301,7 @@ URL_ACTIONS: dict[str, str] = {
     "logout": AUTHENTICATED,
     "set_language": PUBLIC,
     "healthz": PUBLIC,
+    "bench_trivial": PUBLIC,  # benchmark baseline; 404 unless JISHI_BENCH_VIEWS=true
     "public_notice_list": PUBLIC,
     "public_notice": PUBLIC,
     "public_feedback_received": PUBLIC,
