@@ -26,6 +26,7 @@ from bench import common, report
 # about an hour on 2 cores); the fault runs come last (the longest after it).
 BENCHMARKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("dataset", ("--reuse",)),
+    ("verify_dataset", ()),
     ("verify_chain", ()),
     ("verify_signatures", ()),
     ("append_latency", ()),

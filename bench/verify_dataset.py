@@ -1,0 +1,137 @@
+"""Ledger verification over the province dataset, as a ratio to raw hashlib chaining of the same bytes.
+
+The dataset (``bench.dataset``, reused when already generated) is verified the way ``manage.py ledger verify``
+does it — ``selectors.chain_verify`` per chain: rows streamed from PostgreSQL, every payload re-parsed and
+re-hashed, links, personal and system signatures against the key registry, checkpoints and heads (material
+files are not read: ``check_files=False``, their cost is the archive benchmark's) — once for the whole dataset
+and once for its largest fonds. The floor: ``prev = sha256(prev + body)`` over the canonical body bytes of the
+same events, prepared beforehand, nothing else. Peak RSS is read after each pass: verification streams, so it
+must not grow with the number of events.
+
+Run: ``python -m bench.verify_dataset [--scale quick|full|N]``; results in ``var/bench/verify_dataset.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: python bench/verify_dataset.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common, dataset
+
+NAME = "verify_dataset"
+
+
+def _setup_django(url: str, materials_dir: Path) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["JISHI_MEDIA_ROOT"] = str(materials_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jishi.settings")
+    import django
+
+    django.setup()
+
+
+def _bodies(chain: Any) -> list[bytes]:
+    """Canonical body bytes of every event of the chain, as the verifier hashes them (prepared, not timed)."""
+    import json
+
+    from jishi.ledger import hashing
+    from jishi.ledger.selectors import chain_rows
+
+    out = []
+    for row in chain_rows(chain):
+        body = hashing.event_body(
+            fonds=row.fonds,
+            seq=row.seq,
+            prev_hash=row.prev_hash,
+            recorded_at=row.recorded_at,
+            actor=row.actor,
+            action=row.action,
+            subject_type=row.subject_type,
+            subject_id=row.subject_id,
+            payload=json.loads(row.payload),
+        )
+        out.append(hashing.canonical_json(body).encode("utf-8"))
+    return out
+
+
+def _raw_chain(bodies: list[bytes]) -> float:
+    started = time.perf_counter()
+    prev = b""
+    for body in bodies:
+        prev = hashlib.sha256(prev + body).digest()
+    return time.perf_counter() - started
+
+
+def _verify(chains: list[Any]) -> tuple[float, int]:
+    from jishi.ledger.selectors import chain_verify, registry
+
+    keys = registry()
+    started = time.perf_counter()
+    for chain in chains:
+        broken = chain_verify(chain, keys=keys, check_files=False)
+        if broken is not None:
+            raise SystemExit(f"{NAME}: chain {chain.fonds} does not verify: {broken}")
+    return time.perf_counter() - started, sum(c.seq for c in chains)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.verify_dataset", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", default="quick" if common.quick() else "full", help="quick, full or N")
+    parser.add_argument("--server-url", default=os.environ.get("PG_URL") or dataset.DEFAULT_PG_URL)
+    args = parser.parse_args(argv)
+    scale = dataset.parse_scale(args.scale)
+    url, info = dataset.ensure(args.server_url, scale)
+    _setup_django(url, Path(info["materials_dir"]))
+    from jishi.ledger.models import Chain
+
+    chains = list(Chain.objects.order_by("fonds"))
+    largest = max(chains, key=lambda c: c.seq)
+    print(f"{NAME}: {len(chains)} chains, {sum(c.seq for c in chains):,} events; largest {largest.fonds}", flush=True)
+
+    one_s, one_events = _verify([largest])
+    one_rss = common.peak_rss_mib()
+    bodies = _bodies(largest)
+    raw_s = _raw_chain(bodies)
+    raw_rate = len(bodies) / raw_s
+    del bodies
+    print(f"{NAME}: one fonds verified at {one_events / one_s:,.0f} events/s; raw {raw_rate:,.0f}/s", flush=True)
+    all_s, all_events = _verify(chains)
+    all_rss = common.peak_rss_mib()
+    result = {
+        "scale": scale,
+        "chains": len(chains),
+        "events": all_events,
+        "whole_dataset": {"seconds": round(all_s, 1), "events_per_s": round(all_events / all_s)},
+        "one_fonds": {"fonds": largest.fonds, "events": one_events, "events_per_s": round(one_events / one_s)},
+        "raw_sha256_chaining_one_fonds": {"events_per_s": round(raw_rate)},
+        "raw_over_verify_ratio_one_fonds": round(raw_rate / (one_events / one_s), 1),
+        "raw_over_verify_ratio_whole": round(raw_rate / (all_events / all_s), 1),
+        "peak_rss_mib": {"after_one_fonds": round(one_rss, 1), "after_whole_dataset": round(all_rss, 1)},
+        "signatures_checked": True,
+        "files_checked": False,
+    }
+    rows = [
+        ["whole dataset", f"{all_events:,}", f"{result['whole_dataset']['events_per_s']:,}", f"{all_rss:.0f}"],
+        [
+            f"one fonds ({largest.fonds})",
+            f"{one_events:,}",
+            f"{result['one_fonds']['events_per_s']:,}",
+            f"{one_rss:.0f}",
+        ],
+        ["raw sha256 chaining (same bytes)", f"{one_events:,}", f"{round(raw_rate):,}", ""],
+    ]
+    print(common.table(["pass", "events", "events/s", "peak RSS MiB"], rows, title="Ledger verification, dataset"))
+    common.write_result(NAME, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
