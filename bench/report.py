@@ -43,6 +43,8 @@ def summary_lines(name: str, r: dict[str, Any]) -> list[str]:
         return [
             f"{x['scenario']}: {x['cycles']} cycles, {x['acknowledged_writes']:,} acknowledged writes, "
             f"lost {x['lost']}, partial {x['partial']}, chain failures {x['chain_failures']}"
+            if "cycles" in x
+            else f"{x['scenario']}: FAILED — {x.get('error', 'see var/bench/faults.json')}"
             for x in r["scenarios"]
         ]
     if name == "verify_chain":
