@@ -232,6 +232,15 @@ def test_creating_an_account_on_the_page_keeps_the_values_when_refused(world):
     assert henry.check_password(NEW_PASSWORD) and _events("user.create", henry)[0].chain.fonds == "J002"
 
 
+def test_a_weak_password_on_the_account_page_creates_nothing(world):
+    client = _client(world.sam)
+    form = {"org_unit": "J002", "username": "henry", "full_name": "何亮", "title": "科员"}
+    refused = client.post(reverse("user_admin"), {**form, "password": "short", "password2": "short"})
+    assert refused.status_code == 400 and 'value="henry"' in refused.content.decode()
+    assert not User.objects.filter(username="henry").exists()
+    assert not Event.objects.filter(action="user.create", payload__contains="henry").exists()
+
+
 def test_disabling_and_enabling_on_the_page(world):
     client = _client(world.sam)
     assert client.get(reverse("user_admin_disable", args=[world.alice.pk])).status_code == 405

@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from jishi.audit.services import audit_record
 from jishi.core.exceptions import ApplicationError, PermissionDenied
-from jishi.core.roles import Role
 
-from .models import OrgUnit, PasswordHistory, RoleAssignment, User
+from .admin_permissions import can_manage_account
+from .models import PasswordHistory, User
 from .sessions import user_session_rekey, user_sessions_end
 
 CLASSES = (
@@ -146,22 +146,13 @@ def password_change(*, user: User, old_password: str, new_password: str, request
         )
 
 
-def _sysadmin_units(actor: User) -> set[int]:
-    units: set[int] = set()
-    for unit in OrgUnit.objects.filter(
-        pk__in=RoleAssignment.objects.filter(user=actor, role=Role.SYSADMIN.value).values("org_unit")
-    ):
-        units.update(u.pk for u in unit.descendants_and_self())
-    return units
-
-
 def password_reset(*, actor: User, user: User, new_password: str) -> None:
     """A 系统管理员 of the user's unit (or a unit above) sets a new password; the user must change it at next login."""
-    managed = _sysadmin_units(actor)
-    if not managed or not RoleAssignment.objects.filter(user=user, org_unit__in=managed).exists():
-        raise PermissionDenied("只有该用户所在机构或上级机构的系统管理员可以重置其密码。")
     if actor.pk == user.pk:
         raise PermissionDenied("不能重置自己的密码，请使用“修改密码”。")
+    # The same rule as disabling an account, so an account without roles yet is reached through its home unit.
+    if not can_manage_account(actor, user):
+        raise PermissionDenied("只有该用户所在机构或上级机构的系统管理员可以重置其密码。")
     with transaction.atomic():
         password_set(user=user, new_password=new_password, must_change=True)
         ended = user_sessions_end(user=user, reason="password_reset")
