@@ -39,6 +39,16 @@ def summary_lines(name: str, r: dict[str, Any]) -> list[str]:
             f"{r['raw_sha256_chaining_one_fonds']['events_per_s']:,}/s, {r['raw_over_verify_ratio_one_fonds']}x); "
             f"peak RSS {r['peak_rss_mib']['after_whole_dataset']} MiB"
         ]
+    if name == "verify_dataset_signatures":
+        p = r["passes"]
+        return [
+            f"{r['signatures']:,} signatures of {r['fonds']} ({r['keys']} keys), Pool({r['workers']}): "
+            f"check_signature {p['check_signature (ledger verify)']['signatures_per_s']:,}/s, "
+            f"raw Ed25519 {p['raw Ed25519PublicKey.verify (keys parsed once)']['signatures_per_s']:,}/s "
+            f"(raw {r['raw_over_check_signature_ratio']}x); one process "
+            f"{r['single_process_check_signature']['signatures_per_s']:,}/s "
+            f"(Pool speed-up {r['pool_speedup_over_single_process']}x)"
+        ]
     if name == "faults":
         return [
             f"{x['scenario']}: {x['cycles']} cycles, {x['acknowledged_writes']:,} acknowledged writes, "
@@ -234,6 +244,8 @@ def markdown(results: dict[str, Any]) -> str:
     rows = []
     for name, b in results["benchmarks"].items():
         status = "ok" if b["exit_code"] == 0 else f"FAILED (exit {b['exit_code']})"
+        if b.get("reused_from"):
+            status += f" (separate run of {b['reused_from']})"
         for i, line in enumerate(summary_lines(name, b["result"]) if b["result"] else ["no result file"]):
             rows.append((name if i == 0 else "", status if i == 0 else "", b["seconds"] if i == 0 else "", line))
     lines.append(_md_table(["benchmark", "status", "seconds", "result"], rows))

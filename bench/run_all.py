@@ -27,6 +27,7 @@ from bench import common, report
 BENCHMARKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("dataset", ("--reuse",)),
     ("verify_dataset", ()),
+    ("verify_dataset_signatures", ()),
     ("verify_chain", ()),
     ("verify_signatures", ()),
     ("append_latency", ()),
@@ -37,10 +38,29 @@ BENCHMARKS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+def _earlier_result(path: Path) -> tuple[dict[str, Any], str]:
+    if not path.exists():
+        return {"failed": f"--reuse-result: {path} does not exist"}, "-"
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(path.stat().st_mtime))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data, when
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="same as BENCH_QUICK=1: a run of a few minutes")
+    parser.add_argument(
+        "--reuse-result",
+        default="",
+        metavar="NAME[,NAME]",
+        help="take var/bench/NAME.json from a separate earlier run of that benchmark instead of running it "
+        "(e.g. faults, run beside the dataset generation); the report names it and the file's time",
+    )
     args = parser.parse_args(argv)
+    reuse = {n for n in args.reuse_result.split(",") if n}
+    unknown = reuse - {name for name, _ in BENCHMARKS}
+    if unknown:
+        parser.error(f"unknown benchmark(s) for --reuse-result: {', '.join(sorted(unknown))}")
     if args.quick:
         os.environ["BENCH_QUICK"] = "1"  # inherited by every benchmark's process
     out = common.out_dir()
@@ -48,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     for name, extra in BENCHMARKS:
         result_file = out / f"{name}.json"
+        if name in reuse:
+            data, when = _earlier_result(result_file)
+            print(f"\n=== {name} === reused: {result_file} of {when}", flush=True)
+            results[name] = {"exit_code": 0 if data else 1, "seconds": 0.0, "result": data, "reused_from": when}
+            continue
         result_file.unlink(missing_ok=True)
         print(f"\n=== {name} ===", flush=True)
         t0 = time.perf_counter()
