@@ -437,18 +437,7 @@ class FondsBuilder:
         kind = rng.choice([BatchKind.ROUTINE.value] * 4 + [BatchKind.TERM.value, BatchKind.COMPETITIVE.value])
         title = f"{number[-8:-4]}年第{int(number[-3:])}批干部调整"
         reason = "职位空缺，按干部管理权限启动选拔任用程序"
-        self.buf.add(
-            Batch,
-            id=bid,
-            org_unit_id=self.plan.base,
-            number=number,
-            title=title,
-            kind=kind,
-            reason=reason,
-            procedure_id=self.ctx.procedure_id,
-            created_by_id=clerk.id,
-            created_at=self.now,
-        )
+        created_at = self.now
         for p in chosen:
             self.buf.add(Batch.positions.through, id=self.ids("batch_positions"), batch_id=bid, position_id=p["id"])
         self.log(
@@ -508,6 +497,20 @@ class FondsBuilder:
         base = self.now.date() + dt.timedelta(days=7)
         for step, nomination in units:
             self.step(bid, number, step, nomination, nominations, base)
+        # Added last, for its 办结时间; the batch's rows are flushed together (parents first), never split.
+        self.buf.add(
+            Batch,
+            id=bid,
+            org_unit_id=self.plan.base,
+            number=number,
+            title=title,
+            kind=kind,
+            reason=reason,
+            procedure_id=self.ctx.procedure_id,
+            created_by_id=clerk.id,
+            created_at=created_at,
+            finished_at=self.now if complete else None,  # as step_complete sets it
+        )
 
     def step(
         self,

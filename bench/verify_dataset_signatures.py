@@ -91,9 +91,7 @@ def load(chain: Any, limit: int) -> int:
         _SIGS.append(sig)
         _PUBLIC.append(key.public_key)
         _KEY_OF.append(key_index.setdefault(key.public_key, len(key_index)))
-        _MESSAGES.append(
-            signing.event_signature_message(fonds=chain.fonds, seq=seq, event_hash=event_hash, role=role)
-        )
+        _MESSAGES.append(signing.event_signature_message(fonds=chain.fonds, seq=seq, event_hash=event_hash, role=role))
         _SIG_BYTES.append(bytes.fromhex(signature))
     _KEY_BYTES[:] = list(key_index)
     return altered

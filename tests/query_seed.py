@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from jishi.accounts.models import OrgUnit, User
@@ -231,8 +231,11 @@ class Seeder:
         for n in nominations:
             by_batch.setdefault(n.batch_id, []).append(n)
         rows = []
+        done_batches = []
         for index, batch in enumerate(batches):
             finished = index % 4 == 0
+            if finished:
+                done_batches.append(batch.pk)  # 办结时间 as step_complete would set it
             b_done = len(self.batch_steps) if finished else self.rng.randint(1, len(self.batch_steps) - 1)
             n_done = len(self.nomination_steps) if finished else self.rng.randint(0, len(self.nomination_steps) - 1)
             for position, step_id in enumerate(self.batch_steps[:b_done]):
@@ -241,6 +244,7 @@ class Seeder:
             for nomination in by_batch.get(batch.pk, []):
                 for step_id in self.nomination_steps[:n_done]:
                     rows.append(self._record(batch, step_id, nomination, RecordStatus.COMPLETED))
+        Batch.objects.filter(pk__in=done_batches).update(finished_at=F("created_at") + dt.timedelta(days=1))
         return _bulk(StepRecord, rows)
 
     def _materials(self, records: list[StepRecord]) -> None:

@@ -748,6 +748,20 @@ class WorkflowMachine(RuleBasedStateMachine):
         assert states == self.model, f"step states {states} differ from the model {self.model}"
 
     @invariant()
+    def the_finished_marker_matches_the_records(self) -> None:
+        """办结时间 is set exactly when every step is done for the batch and every active person."""
+        if getattr(self, "batch", None) is None:
+            return
+        current, active = self._state()
+        done = {k for k, r in current.items() if r.status in DONE}
+        finished = bool(active) and all(
+            (step.id, None) in done if step.scope == Scope.BATCH else all((step.id, n) in done for n in active)
+            for step in self.definition.steps()
+        )
+        marker = Batch.objects.values_list("finished_at", flat=True).get(pk=self.batch.pk)
+        assert (marker is not None) == finished, f"finished_at {marker} but every step done: {finished}"
+
+    @invariant()
     def the_ledger_verifies(self) -> None:
         """New events since the last check: sequence, link, hash and signatures (incremental)."""
         if getattr(self, "batch", None) is None:

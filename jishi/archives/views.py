@@ -38,6 +38,7 @@ from .labels import ACTION_LABELS, LABELS, STATUS_LABELS
 from .models import PersonnelTransfer, Volume, VolumeKind, VolumeStatus
 
 VOLUMES_PER_PAGE = 50
+BATCHES_PER_PAGE = 25
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONTENT_TYPES = {"pdf": "application/pdf", "xlsx": XLSX}
 
@@ -92,19 +93,24 @@ def _list_page(request: AuthedHttpRequest, *, status: int = 200, errors: dict[in
         VOLUMES_PER_PAGE,
     ).get_page(request.GET.get("page"))
     archived = Volume.objects.filter(kind=VolumeKind.BATCH, status=VolumeStatus.ARCHIVED).values("batch")
-    batches = with_state(
-        Batch.objects.filter(org_unit__in=units)
-        .exclude(pk__in=archived)
-        .select_related("org_unit", "procedure")
-        .prefetch_related("volumes")
-        .order_by("-created_at")
-    )
+    # Ten years of batches without an archived file: paged, so a page reads 25 batches' records, not all.
+    batch_page = Paginator(
+        with_state(
+            Batch.objects.filter(org_unit__in=units)
+            .exclude(pk__in=archived)
+            .select_related("org_unit", "procedure")
+            .prefetch_related("volumes")
+            .order_by("-created_at", "-id")
+        ),
+        BATCHES_PER_PAGE,
+    ).get_page(request.GET.get("bpage"))
     errors = errors or {}
     context = {
         "page": page,
         "shown": shown,
         "tabs": [(s.value, STATUS_LABELS[s], counts.get(s.value, 0)) for s in VolumeStatus],
         "total": sum(counts.values()),
+        "batch_page": batch_page,
         "batches": [
             (
                 b,
@@ -113,7 +119,7 @@ def _list_page(request: AuthedHttpRequest, *, status: int = 200, errors: dict[in
                 perms.can_archive(user, b.org_unit, perms.ARCHIVE_BUILD),
                 errors.get(b.pk, ""),
             )
-            for b in batches
+            for b in batch_page
         ],
         "labels": LABELS,
     }

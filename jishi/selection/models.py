@@ -32,11 +32,18 @@ class Batch(models.Model):
     positions = models.ManyToManyField(Position, related_name="batches", verbose_name="拟任职位")
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name="创建人")
     created_at = models.DateTimeField("创建时间")
+    finished_at = models.DateTimeField(
+        "办结时间",
+        null=True,
+        blank=True,
+        help_text="set by the services when the last step is done; lists filter on it instead of reading records",
+    )
 
     class Meta:
         verbose_name = "调整批次"
         verbose_name_plural = "调整批次"
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["org_unit", "finished_at"], name="batch_unit_finished")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"

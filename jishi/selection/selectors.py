@@ -151,7 +151,7 @@ class Todo:
 def todos_for_user(user: User) -> list[Todo]:
     """Steps the user may start or continue, and records waiting for the user's confirmation."""
     todos: list[Todo] = []
-    batches = with_state(batches_for_user(user)).prefetch_related(
+    batches = with_state(batches_for_user(user).filter(finished_at__isnull=True)).prefetch_related(
         Prefetch("records__confirmations", queryset=Confirmation.objects.only("record_id", "revision", "role"))
     )
     for batch in batches:

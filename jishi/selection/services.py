@@ -53,6 +53,19 @@ def _log(batch: Batch, actor: User, action: str, subject: Any, payload: dict[str
     )
 
 
+def _refresh_finished(batch: Batch, at: dt.datetime) -> None:
+    """Keep 办结时间 equal to the procedure's verdict, inside the caller's transaction.
+
+    Lists, the to-do page and the dashboard filter on it; reading every batch's records to tell finished from
+    unfinished would grow with ten years of data.
+    """
+    fresh = Batch.objects.select_related("procedure").get(pk=batch.pk)  # no stale prefetch from the caller
+    finished = transitions.is_finished(fresh.procedure.definition, batch_state(fresh))
+    if finished != (fresh.finished_at is not None):
+        batch.finished_at = at if finished else None
+        Batch.objects.filter(pk=batch.pk).update(finished_at=batch.finished_at)
+
+
 def _text(value: str, label: str, *, required: bool = True, max_length: int = TEXT_MAX) -> str:
     value = (value or "").strip()
     if "\x00" in value:
@@ -197,6 +210,7 @@ def nomination_add(*, actor: User, batch: Batch, cadre: Cadre, position: Positio
                     "position": {"id": position.pk, "name": str(position)},
                 },
             )
+            _refresh_finished(batch, now)
     except IntegrityError:
         raise ApplicationError(
             f"{cadre.name} 已是本批次人选，同一人在一个批次中只能有一张纪实表。", code="duplicate"
@@ -238,7 +252,7 @@ def nomination_drop(*, actor: User, nomination: Nomination, reason: str) -> Nomi
         nomination.dropped_reason = reason
         nomination.dropped_at_step = reached
         nomination.dropped_by = actor
-        nomination.dropped_at = timezone.now()
+        nomination.dropped_at = now = timezone.now()
         nomination.save()
         _log(
             batch,
@@ -247,6 +261,7 @@ def nomination_drop(*, actor: User, nomination: Nomination, reason: str) -> Nomi
             nomination,
             {"number": nomination.number, "reason": reason, "step": reached},
         )
+        _refresh_finished(batch, now)
     return nomination
 
 
@@ -651,7 +666,7 @@ def step_complete(*, actor: User, record: StepRecord) -> StepRecord:
                 )
             record.status = RecordStatus.COMPLETED
             record.completed_by = actor
-            record.completed_at = timezone.now()
+            record.completed_at = now = timezone.now()
             record.save(update_fields=["status", "completed_by", "completed_at"])
             signers = list(record.confirmations.filter(revision=record.revision).values_list("role", "event_hash"))
             _log(
@@ -668,6 +683,7 @@ def step_complete(*, actor: User, record: StepRecord) -> StepRecord:
                     "materials": list(record.materials.values_list("sha256", flat=True)),
                 },
             )
+            _refresh_finished(record.batch, now)
     except ApplicationError as exc:
         if facts is not None and exc.code == "incomplete" and any(f.severity == "block" for f in findings):
             checks.record_outcome(
@@ -764,6 +780,7 @@ def step_waive(
             key,
             private,
         )
+        _refresh_finished(batch, now)
     return record
 
 

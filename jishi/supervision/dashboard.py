@@ -346,7 +346,7 @@ def _key_post_nominations(batch: Batch) -> list[Nomination]:
 def batch_progress(user: User, *, now: dt.datetime | None = None) -> list[BatchProgress]:
     """Every unfinished batch of the dashboard units: key-post batches first, then newest first."""
     batches = (
-        Batch.objects.filter(org_unit__in=[u.pk for u in dashboard_units(user)])
+        Batch.objects.filter(org_unit__in=[u.pk for u in dashboard_units(user)], finished_at__isnull=True)
         .select_related("org_unit", "procedure")
         .prefetch_related("records", "nominations__position", "nominations__cadre")  # as selectors.with_state
         .order_by("-created_at", "-id")

@@ -151,7 +151,7 @@ def batch_list(
         batches = batches.filter(Q(number__icontains=q.strip()) | Q(title__icontains=q.strip()))
     if finished is None:
         return batches
-    return [b for b in batches if transitions.is_finished(b.procedure.definition, selectors.batch_state(b)) == finished]
+    return batches.filter(finished_at__isnull=not finished)
 
 
 @router.post("", response={201: BatchOut, **ERRORS}, summary="新建调整批次")
