@@ -289,3 +289,27 @@ def test_oscar_without_any_role_is_refused_the_register_and_its_export(world: Wo
     assert client.get(reverse("register")).status_code == 403
     assert client.get(reverse("register_export")).status_code == 403
     assert not Event.objects.filter(action="register.export").exists()
+
+
+def test_the_register_page_shows_one_page_of_people_and_the_export_every_one(
+    world: World, batch: Batch, monkeypatch: pytest.MonkeyPatch
+):
+    from jishi.documents import register as register_module
+
+    monkeypatch.setattr(register_module, "PAGE_SIZE", 2)
+    first = register_rows(user=world.alice, date_from=None, date_to=None, org_unit_id=None, page=1)
+    second = register_rows(user=world.alice, date_from=None, date_to=None, org_unit_id=None, page=2)
+    assert (first.total, first.pages, len(first.rows)) == (3, 2, 2)
+    assert (second.page, len(second.rows)) == (2, 1)
+    numbers = [r.number for r in first.rows + second.rows]
+    assert numbers == [r.number for r in _register(world.alice).rows]
+    assert register_rows(user=world.alice, date_from=None, date_to=None, org_unit_id=None, page=99).page == 2
+
+    page = _client(world.alice).get(reverse("register"), {"page": "2", "include_dropped": "on"})
+    body = page.content.decode()
+    assert page.status_code == 200 and "共 3 人" in body and "第 2 / 2 页" in body
+    assert numbers[2] in body and numbers[0] not in body
+    assert "include_dropped=on&amp;page=1" in body
+    workbook = load_workbook(io.BytesIO(_client(world.alice).get(reverse("register_export"), {"page": "2"}).content))
+    exported = "\n".join(str(c.value) for row in workbook.active.iter_rows() for c in row if c.value)
+    assert all(number in exported for number in numbers)

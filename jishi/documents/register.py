@@ -10,7 +10,8 @@ is a person, so the period is when the person was proposed, not when the batch w
 December whose people were proposed in January therefore shows in January's register.
 
 Three queries whatever the number of rows (nominations with their batch, unit, procedure, cadre and position;
-the records of those batches; their confirmations with users), plus the permission lookup.
+the records of those batches; their confirmations with users), plus the permission lookup and, for a page, the
+count.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ STATUS_FINISHED = "已完成"
 STATUS_DROPPED = "已退出"
 WAIVED_MARK = "免除"
 IN_PROGRESS_MARK = "办理中"
+PAGE_SIZE = 100  # people per web page
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ class Register:
     rows: tuple[RegisterRow, ...]
     unit_name: str = ""  # the filtered unit, if any
     generated_at: dt.datetime = field(default_factory=timezone.now)
+    total: int = 0  # people matching the filters (rows holds one page of them when paged)
+    page: int = 1
+    pages: int = 1
 
     @property
     def columns(self) -> list[StepColumn]:
@@ -164,8 +169,13 @@ def register_rows(
     date_to: dt.date | None,
     org_unit_id: int | None,
     include_dropped: bool = False,
+    page: int | None = None,
 ) -> Register:
-    """The register of the nominations the user may see, filtered by 提出时间 and unit (see module docstring)."""
+    """The register of the nominations the user may see, filtered by 提出时间 and unit (see module docstring).
+
+    ``page`` (1-based) gives one page of ``PAGE_SIZE`` people — the web page, whose rows would otherwise grow
+    with ten years of a province; the Excel export asks for every row.
+    """
     filters = RegisterFilters(date_from, date_to, org_unit_id, include_dropped)
     visible = perms.visible_unit_ids(user)
     units = {org_unit_id} & visible if org_unit_id is not None else visible
@@ -176,21 +186,29 @@ def register_rows(
         nominations_qs = nominations_qs.filter(added_at__date__lte=date_to)
     if not include_dropped:
         nominations_qs = nominations_qs.filter(status=NominationStatus.ACTIVE)
-    nominations = list(
-        nominations_qs.select_related("batch__org_unit", "batch__procedure", "cadre", "position").order_by(
-            "batch__created_at", "batch_id", "id"
-        )
+    ordered = nominations_qs.select_related("batch__org_unit", "batch__procedure", "cadre", "position").order_by(
+        "batch__created_at", "batch_id", "id"
     )
+    total, pages = 0, 1
+    if page is not None:
+        total = nominations_qs.count()
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        ordered = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    nominations = list(ordered)
+    if page is None:
+        total = len(nominations)
     unit_name = ""
     if org_unit_id is not None:
         unit = OrgUnit.objects.filter(pk=org_unit_id, pk__in=visible).first()
         unit_name = str(unit) if unit else "（无权查看的单位）"
     if not nominations:
-        return Register(filters, (), (), unit_name)
+        return Register(filters, (), (), unit_name, total=total, page=page or 1, pages=pages)
 
+    shown = nominations_qs if page is None else Nomination.objects.filter(pk__in=[n.pk for n in nominations])
     records = (
-        StepRecord.objects.filter(batch__in=nominations_qs.values("batch_id"))
-        .filter(Q(nomination__isnull=True) | Q(nomination__in=nominations_qs.values("pk")))
+        StepRecord.objects.filter(batch__in=shown.values("batch_id"))
+        .filter(Q(nomination__isnull=True) | Q(nomination__in=shown.values("pk")))
         .select_related("completed_by")
         .prefetch_related(
             Prefetch(
@@ -244,4 +262,4 @@ def register_rows(
                 cells=tuple(cells),
             )
         )
-    return Register(filters, stages, tuple(rows), unit_name)
+    return Register(filters, stages, tuple(rows), unit_name, total=total, page=page or 1, pages=pages)

@@ -58,7 +58,14 @@ class RegisterFilterForm(forms.Form):
         return data
 
 
-def _register(request: AuthedHttpRequest) -> tuple[RegisterFilterForm, Register | None]:
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def _register(request: AuthedHttpRequest, *, paged: bool) -> tuple[RegisterFilterForm, Register | None]:
     form = RegisterFilterForm(request.GET, user=request.user)
     perms.require(form.has_units, _("您没有查看台账的权限。"))
     if not form.is_valid():
@@ -71,20 +78,23 @@ def _register(request: AuthedHttpRequest) -> tuple[RegisterFilterForm, Register 
         date_to=data["date_to"],
         org_unit_id=unit.pk if unit else None,
         include_dropped=data["include_dropped"],
+        page=_page_number(request.GET.get("page")) if paged else None,
     )
     return form, register
 
 
 @login_required
 def register_page(request: AuthedHttpRequest) -> HttpResponse:
-    form, register = _register(request)
-    context = {"form": form, "register": register, "query": request.GET.urlencode()}
+    form, register = _register(request, paged=True)
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    context = {"form": form, "register": register, "query": filters.urlencode()}
     return render(request, "documents/register.html", context, status=200 if register else 400)
 
 
 @login_required
 def register_export(request: AuthedHttpRequest) -> HttpResponse:
-    form, register = _register(request)
+    form, register = _register(request, paged=False)
     if register is None:
         return render(request, "documents/register.html", {"form": form, "register": None}, status=400)
     content = services_exports.register_export(actor=request.user, register=register)
