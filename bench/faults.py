@@ -21,8 +21,8 @@ lost, (b) no partial record, (c) ``chain_verify`` of every chain, (d) SQLite ``P
 failure stops the scenario and the run exits 1.
 
 Run: ``python -m bench.faults [--quick] [--cycles N] [--pg-cycles M] [--only sqlite-kill,pg-kill,pg-stop]``.
-Defaults: 1,000 kill cycles per backend and 200 PostgreSQL stops; ``--quick`` (or ``BENCH_QUICK=1``): 200 and
-40. Results: ``var/bench/faults.json`` and a table. If the shared server is unreachable, ``pg-kill`` is
+Defaults: 1,000 kill cycles per backend and 1,000 PostgreSQL stops; ``--quick`` (or ``BENCH_QUICK=1``): 200 of
+each. Results: ``var/bench/faults.json`` and a table. If the shared server is unreachable, ``pg-kill`` is
 skipped (fails under ``CI=true``).
 """
 
@@ -433,9 +433,9 @@ def _shared_server_reachable() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="200 kill cycles per backend, 40 PostgreSQL stops")
+    parser.add_argument("--quick", action="store_true", help="200 kill cycles per backend, 200 PostgreSQL stops")
     parser.add_argument("--cycles", type=common.positive_int, help="kill -9 cycles per backend (1,000; quick 200)")
-    parser.add_argument("--pg-cycles", type=common.positive_int, help="PostgreSQL stops (200; quick 40)")
+    parser.add_argument("--pg-cycles", type=common.positive_int, help="PostgreSQL stops (1,000; quick 200)")
     parser.add_argument("--check-every", type=common.positive_int, help="cycles between checks (quick 20, full 50)")
     parser.add_argument("--seed", type=int, default=20260509)
     parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios")
@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     if is_quick:
         os.environ["BENCH_QUICK"] = "1"  # recorded by common.machine()
     kill_cycles = args.cycles or (200 if is_quick else 1000)
-    pg_cycles = args.pg_cycles or (40 if is_quick else 200)
+    pg_cycles = args.pg_cycles or (200 if is_quick else 1000)
     check_every = args.check_every or (20 if is_quick else 50)
     chosen = [n for n in args.only.split(",") if n]
     unknown = set(chosen) - set(SCENARIOS)
