@@ -37,6 +37,9 @@ class Target:
     path: str
     limit: int  # the pinned query count (the page's own reads plus session, audit and auth queries)
     api: bool = False
+    # Proof pages read the chain's kept subtree roots (jishi.ledger.proofs): the first view after the chain grew
+    # fills those not kept yet, one range read each — O(log n) reads, not a count fixed for every size.
+    same_at_every_size: bool = True
 
 
 def targets(world: World) -> list[Target]:
@@ -56,7 +59,7 @@ def targets(world: World) -> list[Target]:
         Target("倒查 trace user", f"/supervision/trace/users/{world.alice.pk}/", 26),
         Target("倒查 trace warning", f"/supervision/trace/warnings/{warning.pk}/", 19),
         Target("通知 inbox", "/supervision/inbox/", 7),
-        Target("台账核验 ledger", "/ledger/", 15),
+        Target("台账核验 ledger", "/ledger/", 24, same_at_every_size=False),
         Target("接口令牌 tokens page", "/account/tokens/", 6),
         Target("API batches", "/batches", 10, api=True),
         Target("API batches unfinished", "/batches?finished=false", 10, api=True),
@@ -177,7 +180,7 @@ def test_list_pages_and_api_lists_keep_their_query_counts_and_read_large_tables_
         report.append(f"{target.name}: {len(queries_small)} → {len(queries_large)} queries")
         if status_small != 200 or status_large != 200:
             problems.append(f"{target.name}: HTTP {status_small}/{status_large}")
-        if len(queries_small) != len(queries_large):
+        if target.same_at_every_size and len(queries_small) != len(queries_large):
             problems.append(f"{target.name}: {len(queries_small)} queries small, {len(queries_large)} large")
         if len(queries_large) > target.limit:
             problems.append(f"{target.name}: {len(queries_large)} queries > pinned {target.limit}")

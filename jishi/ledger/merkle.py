@@ -25,9 +25,11 @@ from typing import Any
 __all__ = [
     "ALGORITHMS",
     "TreeBuilder",
+    "consistency_path",
     "consistency_proof",
     "digest_size",
     "empty_root",
+    "inclusion_path",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
@@ -177,6 +179,27 @@ def _subtree_root(hashes: Sequence[bytes], start: int, end: int, algorithm: str)
     return builder.root()
 
 
+def inclusion_path(root_of: Callable[[int, int], bytes], index: int, size: int) -> list[bytes]:
+    """``PATH(index, D[size])`` from any source of subtree roots ``root_of(start, end)``, leaf's sibling first.
+
+    Every range asked for is a subtree of the RFC 9162 tree; ``start``-aligned ranges whose length is a power of two
+    are complete subtrees, which never change once their last leaf exists (what a cache may keep).
+    """
+    siblings: list[bytes] = []
+    start, end = 0, size
+    # Walk down from the root; each step keeps the half holding the leaf and records the other half's hash.
+    while end - start > 1:
+        mid = start + _split(end - start)
+        if index < mid:
+            siblings.append(root_of(mid, end))
+            end = mid
+        else:
+            siblings.append(root_of(start, mid))
+            start = mid
+    siblings.reverse()
+    return siblings
+
+
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, algorithm: str = "sha256") -> list[bytes]:
     """``PATH(index, D[n])`` for the tree of all ``leaf_hashes`` (§2.1.3.1), leaf's sibling first."""
     n = len(leaf_hashes)
@@ -184,19 +207,7 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, algorithm: str = "
     if not 0 <= index < n:
         raise ValueError(f"leaf index {index} is outside a tree of size {n}")
     _check_hash(leaf_hashes[index], digest_size(algorithm), "leaf hash")
-    # Walk down from the root; each step keeps the half holding the leaf and records the other half's hash.
-    siblings: list[bytes] = []
-    start, end = 0, n
-    while end - start > 1:
-        mid = start + _split(end - start)
-        if index < mid:
-            siblings.append(_subtree_root(leaf_hashes, mid, end, algorithm))
-            end = mid
-        else:
-            siblings.append(_subtree_root(leaf_hashes, start, mid, algorithm))
-            start = mid
-    siblings.reverse()
-    return siblings
+    return inclusion_path(lambda a, b: _subtree_root(leaf_hashes, a, b, algorithm), index, n)
 
 
 class Prover:
@@ -224,18 +235,7 @@ class Prover:
         """The same path as ``inclusion_proof(leaves, index)``."""
         if not 0 <= index < len(self.leaves):
             raise ValueError(f"leaf index {index} is outside a tree of size {len(self.leaves)}")
-        siblings: list[bytes] = []
-        start, end = 0, len(self.leaves)
-        while end - start > 1:
-            mid = start + _split(end - start)
-            if index < mid:
-                siblings.append(self._root(mid, end))
-                end = mid
-            else:
-                siblings.append(self._root(start, mid))
-                start = mid
-        siblings.reverse()
-        return siblings
+        return inclusion_path(self._root, index, len(self.leaves))
 
 
 def consistency_proof(
@@ -252,6 +252,11 @@ def consistency_proof(
             f"need 0 <= old_size <= new_size <= {len(leaf_hashes)} leaves, got old_size={old_size} new_size={new_size}"
         )
     digest_size(algorithm)
+    return consistency_path(lambda a, b: _subtree_root(leaf_hashes, a, b, algorithm), old_size, new_size)
+
+
+def consistency_path(root_of: Callable[[int, int], bytes], old_size: int, new_size: int) -> list[bytes]:
+    """``PROOF(old_size, D[new_size])`` from any source of subtree roots ``root_of(start, end)``."""
     if old_size in (0, new_size):
         return []
     # SUBPROOF(m, D[start:end], b) unrolled: `tail` collects the hashes the recursion appends after its inner call.
@@ -260,14 +265,14 @@ def consistency_proof(
     while old_size != end:
         mid = start + _split(end - start)
         if old_size <= mid:
-            tail.append(_subtree_root(leaf_hashes, mid, end, algorithm))
+            tail.append(root_of(mid, end))
             end = mid
         else:
-            tail.append(_subtree_root(leaf_hashes, start, mid, algorithm))
+            tail.append(root_of(start, mid))
             start = mid
             whole_old_tree = False
     # Here D[start:end] is a complete subtree of the old tree; the verifier already knows it if it is the old tree.
-    head = [] if whole_old_tree else [_subtree_root(leaf_hashes, start, end, algorithm)]
+    head = [] if whole_old_tree else [root_of(start, end)]
     tail.reverse()
     return head + tail
 

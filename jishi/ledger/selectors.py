@@ -8,6 +8,7 @@ from jishi.core.storage import file_problem
 
 from . import merkle
 from .models import Chain, Checkpoint, Event, Signature, SystemKey
+from .proofs import ChainTree
 from .verify import Break, CheckpointRow, EventRow, Registry, SignatureRow, Witness, collect_keys, verify_chain
 
 
@@ -107,25 +108,19 @@ def evidence(events: list[Event]) -> list[dict[str, object]]:
         return []
     chain = events[0].chain
     checkpoint = Checkpoint.objects.filter(chain=chain).order_by("-tree_size").first()
-    leaves: list[bytes] = []
-    if checkpoint is not None:
-        leaves = [
-            merkle.leaf_hash(bytes.fromhex(h), chain.algorithm)
-            for h in Event.objects.filter(chain=chain, seq__lte=checkpoint.tree_size)
-            .order_by("seq")
-            .values_list("hash", flat=True)
-        ]
+    tree = ChainTree(chain, checkpoint.tree_size) if checkpoint is not None else None
     result = []
     for event in events:
         item: dict[str, object] = {"event": event, "signatures": list(event.signatures.all()), "checkpoint": None}
-        if checkpoint is not None and event.seq <= checkpoint.tree_size:
-            proof = merkle.inclusion_proof(leaves, event.seq - 1, chain.algorithm)
+        if tree is not None and checkpoint is not None and event.seq <= checkpoint.tree_size:
+            proof = tree.inclusion_proof(event.seq - 1)
             item.update(
                 {
                     "checkpoint": checkpoint,
                     "proof": [p.hex() for p in proof],
+                    # The event's own hash, not the tree's copy: a changed row must not pass.
                     "included": merkle.verify_inclusion(
-                        leaves[event.seq - 1],
+                        merkle.leaf_hash(bytes.fromhex(event.hash), chain.algorithm),
                         event.seq - 1,
                         checkpoint.tree_size,
                         proof,
@@ -149,13 +144,7 @@ def events_for(subject_type: str, subject_id: str | int) -> list[Event]:
 
 def consistency_evidence(chain: Chain, old: Checkpoint, new: Checkpoint) -> dict[str, object]:
     """RFC 9162 §2.1.4 consistency proof that checkpoint ``new`` extends checkpoint ``old``."""
-    leaves = [
-        merkle.leaf_hash(bytes.fromhex(h), chain.algorithm)
-        for h in Event.objects.filter(chain=chain, seq__lte=new.tree_size)
-        .order_by("seq")
-        .values_list("hash", flat=True)
-    ]
-    proof = merkle.consistency_proof(leaves, old.tree_size, new.tree_size, chain.algorithm)
+    proof = ChainTree(chain, new.tree_size).consistency_proof(old.tree_size)
     ok = merkle.verify_consistency(
         old.tree_size, new.tree_size, bytes.fromhex(old.root), bytes.fromhex(new.root), proof, chain.algorithm
     )
