@@ -6,10 +6,13 @@ import importlib
 import json
 
 from django.apps import apps
+from django.db import connection
 from django.db.models import Max
+from django.test.utils import CaptureQueriesContext
 
 from jishi.core.testing import SIGNING_PIN, World
 from jishi.ledger.models import Event
+from jishi.selection import selectors
 from jishi.selection.models import Batch, Nomination, StepRecord
 from jishi.selection.selectors import todos_for_user
 from jishi.selection.services import nomination_drop
@@ -95,3 +98,25 @@ def test_the_migration_fills_in_batches_finished_before_the_field_existed(world:
 
     batch.refresh_from_db()
     assert batch.finished_at == finished_at
+
+
+def test_lists_summarise_a_finished_batch_from_its_marker_without_reading_records(world: World, batch: Batch):
+    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
+    listed = selectors.with_summary(selectors.batches_for_user(world.alice).filter(pk=batch.pk)).get()
+    with CaptureQueriesContext(connection) as queries:
+        summary = selectors.batch_summary(listed)
+    assert len(queries.captured_queries) == 0 and listed.open_records == []
+    assert summary == {"stage": "已完成", "finished": True, "active": 3, "total": 3}
+    from_records = selectors.with_state(Batch.objects.filter(pk=batch.pk)).get()
+    from_records.finished_at = None  # the verdict computed from every record
+    assert selectors.batch_summary(from_records) == summary
+
+
+def test_lists_summarise_an_unfinished_batch_from_its_records(world: World, batch: Batch):
+    _walk_all_but(world, batch, "T01")
+    listed = selectors.with_summary(selectors.batches_for_user(world.alice).filter(pk=batch.pk)).get()
+    with CaptureQueriesContext(connection) as queries:
+        summary = selectors.batch_summary(listed)
+    assert len(queries.captured_queries) == 0 and listed.open_records
+    assert summary == selectors.batch_summary(selectors.with_state(Batch.objects.filter(pk=batch.pk)).get())
+    assert summary["finished"] is False and summary["stage"] != "已完成"

@@ -83,3 +83,22 @@ def test_the_ledger_page_consistency_proof_still_verifies(world: World, small_bl
     new = _checkpoint(world)
     result = consistency_evidence(chain, old, new)
     assert result["consistent"] is True and result["proof"]
+
+
+def test_verifying_a_chain_while_events_are_appended_reports_no_break(world: World):
+    from jishi.ledger.selectors import chain_verify
+
+    chain = _fill_chain(world, 5)  # the head as a verifier reads it before streaming the events
+    _fill_chain(world, 3)  # a live system appends meanwhile
+    assert chain_verify(chain, check_files=False) is None
+
+
+def test_events_beyond_a_head_that_did_not_move_are_a_break(world: World):
+    from jishi.ledger.selectors import chain_verify
+
+    chain = _fill_chain(world, 5)
+    head = (chain.seq, chain.head_hash)
+    _fill_chain(world, 2)
+    Chain.objects.filter(pk=chain.pk).update(seq=head[0], head_hash=head[1])  # events added behind the head's back
+    broken = chain_verify(Chain.objects.get(pk=chain.pk), check_files=False)
+    assert broken is not None and broken.seq == head[0] + 1

@@ -49,7 +49,7 @@ def targets(world: World) -> list[Target]:
     return [
         Target("待办 home", "/", 14),
         Target("调整批次 batch list", "/batches/", 13),
-        Target("干部 cadre list", "/cadres/", 10),
+        Target("干部 cadre list", "/cadres/", 11),
         Target("台账 register", "/documents/register/", 14),
         Target("档案 archive list", "/archives/", 20),
         Target("预警 warning list", "/supervision/warnings/", 24),

@@ -192,3 +192,16 @@ def test_the_cadre_search_filters_the_table_that_htmx_swaps(world: World):
     table = body.split('id="cadre-table"')[1].split("</table>")[0]
     assert "刘洋" in table and "张伟" not in table
     assert 'hx-select="#cadre-table"' in body
+
+
+def test_the_cadre_list_pages_its_positions_table(world: World, monkeypatch: pytest.MonkeyPatch):
+    from jishi.cadres import views as cadre_views
+
+    monkeypatch.setattr(cadre_views, "POSITIONS_PER_PAGE", 1)
+    client = Client()
+    client.force_login(world.alice)
+    titles = [p.title for p in world.positions]
+    first = client.get(reverse("cadre_list")).content.decode()
+    second = client.get(reverse("cadre_list"), {"ppage": "2"}).content.decode()
+    assert f"第 1 / {len(titles)} 页" in first and "ppage=2" in first
+    assert sum(t in first for t in titles) == 1 and sum(t in second for t in titles) == 1

@@ -29,7 +29,7 @@ from jishi.core.types import AuthedHttpRequest
 from jishi.ledger.models import Event
 from jishi.ledger.selectors import events_for
 from jishi.selection.models import Batch
-from jishi.selection.selectors import batch_summary, with_state
+from jishi.selection.selectors import batch_summary, with_summary
 
 from . import selectors, services, services_documents
 from .acceptance import volume_gaps
@@ -95,7 +95,7 @@ def _list_page(request: AuthedHttpRequest, *, status: int = 200, errors: dict[in
     archived = Volume.objects.filter(kind=VolumeKind.BATCH, status=VolumeStatus.ARCHIVED).values("batch")
     # Ten years of batches without an archived file: paged, so a page reads 25 batches' records, not all.
     batch_page = Paginator(
-        with_state(
+        with_summary(
             Batch.objects.filter(org_unit__in=units)
             .exclude(pk__in=archived)
             .select_related("org_unit", "procedure")

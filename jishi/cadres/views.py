@@ -22,6 +22,8 @@ from . import services
 from .forms import LrmxConfirmForm, LrmxUploadForm
 from .models import Cadre, Position
 
+POSITIONS_PER_PAGE = 30
+
 
 @login_required
 def cadre_list(request: AuthedHttpRequest) -> HttpResponse:
@@ -31,7 +33,11 @@ def cadre_list(request: AuthedHttpRequest) -> HttpResponse:
     if query:
         cadres = cadres.filter(Q(name__contains=query) | Q(current_post__contains=query))
     page = Paginator(cadres, 30).get_page(request.GET.get("page"))
-    positions = Position.objects.filter(org_unit_id__in=units).select_related("org_unit")
+    # A province sees tens of thousands of positions: paged like the cadres, not one table.
+    positions = Paginator(
+        Position.objects.filter(org_unit_id__in=units).select_related("org_unit").order_by("org_unit__code", "id"),
+        POSITIONS_PER_PAGE,
+    ).get_page(request.GET.get("ppage"))
     context = {
         "page": page,
         "q": query,

@@ -27,17 +27,19 @@ def event_row(chain: Chain, e: Event) -> EventRow:
     )
 
 
-def chain_rows(chain: Chain) -> Iterator[EventRow]:
-    for e in Event.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000):
+def chain_rows(chain: Chain, upto: int | None = None) -> Iterator[EventRow]:
+    events = Event.objects.filter(chain=chain)
+    if upto is not None:
+        events = events.filter(seq__lte=upto)
+    for e in events.order_by("seq").iterator(chunk_size=2000):
         yield event_row(chain, e)
 
 
-def signature_rows(chain: Chain) -> Iterator[SignatureRow]:
-    qs = (
-        Signature.objects.filter(event__chain=chain)
-        .order_by("event__seq", "id")
-        .values_list("event__seq", "key_id", "signer", "role", "signature")
-    )
+def signature_rows(chain: Chain, upto: int | None = None) -> Iterator[SignatureRow]:
+    signatures = Signature.objects.filter(event__chain=chain)
+    if upto is not None:
+        signatures = signatures.filter(event__seq__lte=upto)
+    qs = signatures.order_by("event__seq", "id").values_list("event__seq", "key_id", "signer", "role", "signature")
     for seq, key_id, signer, role, sig in qs.iterator(chunk_size=2000):
         yield SignatureRow(chain.fonds, seq, key_id, signer, role, sig)
 
@@ -62,18 +64,33 @@ def chain_verify(
     check_files: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> Break | None:
-    """First broken place of one chain: events, signatures, checkpoints, witnesses, head and files."""
-    return verify_chain(
-        chain_rows(chain),
+    """First broken place of one chain: events, signatures, checkpoints, witnesses, head and files.
+
+    The chain is verified up to the head ``chain`` was read with: events appended meanwhile by a live system are
+    left to the next run, not reported as a break. Events beyond a head that has not moved are a break.
+    """
+    checkpoints = checkpoint_rows(chain)
+    if any(c.tree_size > chain.seq for c in checkpoints) and _head_moved(chain):
+        # Made by appends after ``chain`` was read. Had the head not moved, they would prove a truncated tail.
+        checkpoints = [c for c in checkpoints if c.tree_size <= chain.seq]
+    broken = verify_chain(
+        chain_rows(chain, upto=chain.seq),
         chain.algorithm,
         registry=keys if keys is not None else registry(),
-        signatures=signature_rows(chain),
-        checkpoints=checkpoint_rows(chain),
+        signatures=signature_rows(chain, upto=chain.seq),
+        checkpoints=checkpoints,
         witnesses=witnesses,
         head=(chain.seq, chain.head_hash),
         material_check=_material_check(chain) if check_files else None,
         progress=progress,
     )
+    if broken is None and Event.objects.filter(chain=chain, seq__gt=chain.seq).exists() and not _head_moved(chain):
+        return Break(chain.fonds, chain.seq + 1, "链头之后存在多出的事件（尾部事件缺失或多出）")
+    return broken
+
+
+def _head_moved(chain: Chain) -> bool:
+    return Chain.objects.filter(pk=chain.pk).values_list("seq", "head_hash").first() != (chain.seq, chain.head_hash)
 
 
 def _material_check(chain: Chain) -> Callable[[str], str | None]:

@@ -101,9 +101,12 @@ def is_finished(definition: ProcedureDefinition, state: BatchState) -> bool:
     return all(_done_for(definition, state, step.id, None) for step in definition.steps())
 
 
+FINISHED_STAGE = "已完成"
+
+
 def current_stage(definition: ProcedureDefinition, state: BatchState) -> str:
     """Name of the first stage with a step not yet done, or 已完成."""
     for stage in definition.stages:
         if not all(_done_for(definition, state, step.id, None) for step in stage.steps):
             return stage.name
-    return "已完成"
+    return FINISHED_STAGE

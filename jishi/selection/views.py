@@ -32,7 +32,7 @@ def todo(request: AuthedHttpRequest) -> HttpResponse:
 
 @login_required
 def batch_list(request: AuthedHttpRequest) -> HttpResponse:
-    page = Paginator(selectors.with_state(selectors.batches_for_user(request.user)), 25).get_page(
+    page = Paginator(selectors.with_summary(selectors.batches_for_user(request.user)), 25).get_page(
         request.GET.get("page")
     )
     rows = [(b, selectors.batch_summary(b)) for b in page]

@@ -144,7 +144,7 @@ def batch_list(
     finished: bool | None = Query(None, description="true 只看已完成的批次，false 只看未完成的"),
     q: str | None = Query(None, max_length=100, description="按批次编号或名称查找"),
 ) -> Any:
-    batches = selectors.with_state(selectors.batches_for_user(actor(request))).prefetch_related("positions")
+    batches = selectors.with_summary(selectors.batches_for_user(actor(request))).prefetch_related("positions")
     if unit:
         batches = batches.filter(org_unit__code=unit)
     if q and q.strip():
