@@ -67,9 +67,20 @@ class OrgUnit(models.Model):
         return self.short_name or self.name
 
     def descendants_and_self(self) -> list[OrgUnit]:
-        units = [self]
-        for child in self.children.all():
-            units.extend(child.descendants_and_self())
+        """This unit and every unit below it, depth first — one query whatever the depth.
+
+        The whole tree is read at once (a province has a few hundred units); a query per unit made the dashboard
+        of a province's 部领导 run a thousand queries.
+        """
+        children: dict[int | None, list[OrgUnit]] = {}
+        for unit in OrgUnit.objects.all():  # the model's ordering, as ``children.all()`` gave it
+            children.setdefault(unit.parent_id, []).append(unit)
+        units: list[OrgUnit] = []
+        stack = [self]
+        while stack:
+            unit = stack.pop()
+            units.append(unit)
+            stack.extend(reversed(children.get(unit.pk, [])))
         return units
 
 
