@@ -32,6 +32,13 @@ def summary_lines(name: str, r: dict[str, Any]) -> list[str]:
             f"{r['db_size_bytes'] / 2**20:,.0f} MiB; "
             + ("reused" if r.get("reused") else f"generated in {r['phases_s']['total']:.0f} s")
         ]
+    if name == "verify_dataset" and not r.get("whole_dataset"):
+        return [
+            f"whole dataset ({r.get('dataset_events', 0):,} events) skipped; one fonds {r['one_fonds']['fonds']} "
+            f"({r['one_fonds']['events']:,} events) {r['one_fonds']['events_per_s']:,}/s; raw sha256 chaining "
+            f"{r['raw_sha256_chaining_one_fonds']['events_per_s']:,}/s ({r['raw_over_verify_ratio_one_fonds']}x); "
+            f"peak RSS {r['peak_rss_mib']['after_one_fonds']} MiB"
+        ]
     if name == "verify_dataset":
         return [
             f"{r['events']:,} events in {r['chains']} chains: {r['whole_dataset']['events_per_s']:,}/s "
