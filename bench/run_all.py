@@ -56,11 +56,15 @@ def main(argv: list[str] | None = None) -> int:
         help="take var/bench/NAME.json from a separate earlier run of that benchmark instead of running it "
         "(e.g. faults, run beside the dataset generation); the report names it and the file's time",
     )
+    parser.add_argument(
+        "--skip", default="", metavar="NAME[,NAME]", help="leave these benchmarks out (the report says so)"
+    )
     args = parser.parse_args(argv)
     reuse = {n for n in args.reuse_result.split(",") if n}
-    unknown = reuse - {name for name, _ in BENCHMARKS}
+    skip = {n for n in args.skip.split(",") if n}
+    unknown = (reuse | skip) - {name for name, _ in BENCHMARKS}
     if unknown:
-        parser.error(f"unknown benchmark(s) for --reuse-result: {', '.join(sorted(unknown))}")
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     if args.quick:
         os.environ["BENCH_QUICK"] = "1"  # inherited by every benchmark's process
     out = common.out_dir()
@@ -68,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     for name, extra in BENCHMARKS:
         result_file = out / f"{name}.json"
+        if name in skip:
+            results[name] = {"exit_code": 0, "seconds": 0.0, "result": {"skipped": "left out of this run (--skip)"}}
+            continue
         if name in reuse:
             data, when = _earlier_result(result_file)
             print(f"\n=== {name} === reused: {result_file} of {when}", flush=True)
