@@ -37,11 +37,9 @@ if __package__ in (None, ""):  # run as a script: python bench/verify_dataset_si
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common, dataset
+from bench.verify_signatures import TAMPER_EVERY, WORKERS, _chunks, _noop
 
 NAME = "verify_dataset_signatures"
-CHUNK = 1000
-WORKERS = 2
-TAMPER_EVERY = 1000
 FLOOR = "raw Ed25519PublicKey.verify (keys parsed once)"
 
 # Filled in before the pool forks; workers read them by index.
@@ -101,10 +99,6 @@ def _init_worker() -> None:
     _KEY_OBJECTS[:] = [Ed25519PublicKey.from_public_bytes(k) for k in _KEY_BYTES]
 
 
-def _noop(_: int) -> int:
-    return 0
-
-
 def verify_check_signature(bounds: tuple[int, int]) -> int:
     from jishi.ledger.verify import check_signature
 
@@ -136,10 +130,6 @@ PASSES: dict[str, Callable[[tuple[int, int]], int]] = {
     "signing.verify": verify_with_signing,
     FLOOR: verify_raw,
 }
-
-
-def _chunks(n: int) -> list[tuple[int, int]]:
-    return [(start, min(n, start + CHUNK)) for start in range(0, n, CHUNK)]
 
 
 def main(argv: list[str] | None = None) -> int:
