@@ -44,21 +44,11 @@ def _bodies(chain: Any) -> list[bytes]:
 
     from jishi.ledger import hashing
     from jishi.ledger.selectors import chain_rows
+    from jishi.ledger.verify import row_body
 
     out = []
     for row in chain_rows(chain):
-        body = hashing.event_body(
-            fonds=row.fonds,
-            seq=row.seq,
-            prev_hash=row.prev_hash,
-            recorded_at=row.recorded_at,
-            actor=row.actor,
-            action=row.action,
-            subject_type=row.subject_type,
-            subject_id=row.subject_id,
-            payload=json.loads(row.payload),
-        )
-        out.append(hashing.canonical_json(body).encode("utf-8"))
+        out.append(hashing.canonical_json(row_body(row, json.loads(row.payload))).encode("utf-8"))
     return out
 
 

@@ -177,7 +177,12 @@ def collect_keys(chains: Iterable[Iterable[EventRow]]) -> Registry:
 
 def recompute_hash(row: EventRow, payload: Any, algorithm: str) -> str:
     """The hash an event row must carry, from its fields and its parsed payload."""
-    body = hashing.event_body(
+    return hashing.event_hash(row_body(row, payload), algorithm)
+
+
+def row_body(row: EventRow, payload: Any) -> dict[str, Any]:
+    """The body an event row's hash covers, from its fields and its parsed payload."""
+    return hashing.event_body(
         fonds=row.fonds,
         seq=row.seq,
         prev_hash=row.prev_hash,
@@ -188,7 +193,6 @@ def recompute_hash(row: EventRow, payload: Any, algorithm: str) -> str:
         subject_id=row.subject_id,
         payload=payload,
     )
-    return hashing.event_hash(body, algorithm)
 
 
 def _actor_username(actor_label: str) -> str:
