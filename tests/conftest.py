@@ -12,7 +12,8 @@ from jishi.cadres.models import Cadre, Position
 from jishi.core.testing import World, build_world
 from jishi.selection.models import Batch
 from jishi.selection.services import batch_create, nomination_add
-from tests.replay import all_models, changes, replay, rows_by_pk
+from tests.batches import make_batch, walked_once
+from tests.replay import all_models
 
 
 @pytest.fixture(scope="session")
@@ -133,44 +134,24 @@ def world(db) -> World:
 @pytest.fixture
 def batch(world: World) -> Batch:
     """A city batch with two positions and three nominations (张伟, 刘洋 → 副主任; 杨帆 → 副局长)."""
-    b = batch_create(
-        actor=world.alice,
-        org_unit=world.city,
-        title="2026年第三批市管干部调整",
-        positions=world.positions,
-        reason="职位空缺",
-    )
-    for cadre, position in zip(
-        world.cadres[:3], [world.positions[0], world.positions[0], world.positions[1]], strict=True
-    ):
-        nomination_add(actor=world.alice, batch=b, cadre=cadre, position=position)
-    return b
-
-
-_FINISHED: dict[str, Any] = {}
+    return make_batch(world)
 
 
 @pytest.fixture
 def finished_batch(world: World) -> Batch:
-    """A finished batch with one person (张伟 → 副主任): the cheapest batch that can be archived.
-
-    Walking 44 steps takes seconds; like the world, it is walked once per process and replayed after.
-    """
+    """A finished batch with one person (张伟 → 副主任): the cheapest batch that can be archived."""
     from jishi.core.testing import SIGNING_PIN
     from jishi.selection.walk import walk
 
-    if _FINISHED:
-        replay(_FINISHED["added"], _FINISHED["changed"])
-        return Batch.objects.get(pk=_FINISHED["batch"])
-    before = rows_by_pk()
-    b = batch_create(
-        actor=world.alice, org_unit=world.city, title="2026年第四批市管干部调整", positions=world.positions[:1]
-    )
-    nomination_add(actor=world.alice, batch=b, cadre=world.cadres[0], position=world.positions[0])
-    walk(batch=b, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
-    _FINISHED["added"], _FINISHED["changed"] = changes(before)
-    _FINISHED["batch"] = b.pk
-    return b
+    def build() -> Batch:
+        b = batch_create(
+            actor=world.alice, org_unit=world.city, title="2026年第四批市管干部调整", positions=world.positions[:1]
+        )
+        nomination_add(actor=world.alice, batch=b, cadre=world.cadres[0], position=world.positions[0])
+        walk(batch=b, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
+        return b
+
+    return walked_once("finished", build)
 
 
 @pytest.fixture

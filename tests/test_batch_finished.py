@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 
+import pytest
 from django.apps import apps
 from django.db import connection
 from django.db.models import Max
@@ -19,6 +20,7 @@ from jishi.selection.services import nomination_drop
 from jishi.selection.walk import walk
 from jishi.supervision.dashboard import batch_progress
 from tests.api_helpers import ApiClient
+from tests.batches import make_batch, walked_once
 
 backfill = importlib.import_module("jishi.selection.migrations.0003_batch_finished_at").backfill
 
@@ -38,14 +40,28 @@ def _walk_all_but(world: World, batch: Batch, step_id: str, nomination: Nominati
     )
 
 
+@pytest.fixture
+def almost_finished(world: World) -> Batch:
+    """The ``batch`` fixture's batch with every step done for all three people but the last one."""
+
+    def build() -> Batch:
+        b = make_batch(world)
+        _walk_all_but(world, b, _last_step(b))
+        return b
+
+    return walked_once("all but the last step", build)
+
+
 def _todo_batches(user) -> set[int]:
     return {t.batch.pk for t in todos_for_user(user)}
 
 
-def test_completing_the_last_step_marks_the_batch_finished_and_takes_it_off_the_lists(world: World, batch: Batch):
+def test_completing_the_last_step_marks_the_batch_finished_and_takes_it_off_the_lists(
+    world: World, almost_finished: Batch
+):
+    batch = almost_finished
     last = _last_step(batch)
-    _walk_all_but(world, batch, last)
-    batch.refresh_from_db()
+    assert not StepRecord.objects.filter(batch=batch, step_id=last, status="completed").exists()
     assert batch.finished_at is None
     assert batch.pk in _todo_batches(world.alice)
     assert batch.pk in {row.batch.pk for row in batch_progress(world.erin)}
@@ -64,7 +80,8 @@ def test_completing_the_last_step_marks_the_batch_finished_and_takes_it_off_the_
     assert api.get("/batches", finished="false")[1]["count"] == 0
 
 
-def test_a_batch_is_not_finished_while_one_person_still_has_a_step_open(world: World, batch: Batch):
+def test_a_batch_is_not_finished_while_one_person_still_has_a_step_open(world: World, almost_finished: Batch):
+    batch = almost_finished
     last = _last_step(batch)
     first, *_, third = batch.nominations.order_by("id")
     _walk_all_but(world, batch, last, third)
@@ -73,7 +90,8 @@ def test_a_batch_is_not_finished_while_one_person_still_has_a_step_open(world: W
     assert StepRecord.objects.filter(batch=batch, nomination=first, step_id=last, status="completed").exists()
 
 
-def test_dropping_the_only_unfinished_person_finishes_the_batch(world: World, batch: Batch):
+def test_dropping_the_only_unfinished_person_finishes_the_batch(world: World, almost_finished: Batch):
+    batch = almost_finished
     last = _last_step(batch)
     third = batch.nominations.order_by("id").last()
     _walk_all_but(world, batch, last, third)
@@ -87,7 +105,8 @@ def test_dropping_the_only_unfinished_person_finishes_the_batch(world: World, ba
     assert Event.objects.filter(action="nomination.drop", subject_id=str(third.pk)).count() == 1
 
 
-def test_the_migration_fills_in_batches_finished_before_the_field_existed(world: World, batch: Batch):
+def test_the_migration_fills_in_batches_finished_before_the_field_existed(world: World, almost_finished: Batch):
+    batch = almost_finished
     walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
     batch.refresh_from_db()
     finished_at = batch.finished_at
@@ -100,7 +119,8 @@ def test_the_migration_fills_in_batches_finished_before_the_field_existed(world:
     assert batch.finished_at == finished_at
 
 
-def test_lists_summarise_a_finished_batch_from_its_marker_without_reading_records(world: World, batch: Batch):
+def test_lists_summarise_a_finished_batch_from_its_marker_without_reading_records(world: World, almost_finished: Batch):
+    batch = almost_finished
     walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
     listed = selectors.with_summary(selectors.batches_for_user(world.alice).filter(pk=batch.pk)).get()
     with CaptureQueriesContext(connection) as queries:
@@ -112,8 +132,8 @@ def test_lists_summarise_a_finished_batch_from_its_marker_without_reading_record
     assert selectors.batch_summary(from_records) == summary
 
 
-def test_lists_summarise_an_unfinished_batch_from_its_records(world: World, batch: Batch):
-    _walk_all_but(world, batch, "T01")
+def test_lists_summarise_an_unfinished_batch_from_its_records(world: World, almost_finished: Batch):
+    batch = almost_finished
     listed = selectors.with_summary(selectors.batches_for_user(world.alice).filter(pk=batch.pk)).get()
     with CaptureQueriesContext(connection) as queries:
         summary = selectors.batch_summary(listed)
