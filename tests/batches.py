@@ -44,3 +44,28 @@ def walked_once(key: str, build: Callable[[], Batch]) -> Batch:
     added, changed = changes(before)
     _WALKED[key] = {"added": added, "changed": changed, "batch": built.pk}
     return built
+
+
+def finished_with_y04_waived(world: World) -> Batch:
+    """The ``batch`` fixture's batch walked to the end, 备案 (Y04) waived for all three by 部领导 carol."""
+    from jishi.core.testing import SIGNING_PIN
+    from jishi.selection.services import step_waive
+    from jishi.selection.walk import walk
+
+    def build() -> Batch:
+        b = make_batch(world)
+        walk(batch=b, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "Y04")
+        for nomination in b.nominations.all():
+            step_waive(
+                actor=world.carol,
+                batch=b,
+                step_id="Y04",
+                nomination=nomination,
+                reason="不属于双重管理干部",
+                legal_basis="《条例》第三十四条",
+                pin=SIGNING_PIN,
+            )
+        walk(batch=b, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
+        return b
+
+    return walked_once("finished, Y04 waived", build)

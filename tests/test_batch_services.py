@@ -8,6 +8,7 @@ from jishi.ledger.models import Event
 from jishi.selection.models import Batch, Nomination
 from jishi.selection.services import batch_create, nomination_add, nomination_drop
 from jishi.selection.walk import walk
+from tests.batches import finished_with_y04_waived
 
 
 def test_it_numbers_a_new_batch_by_fonds_and_year_and_logs_it(world: World):
@@ -107,27 +108,8 @@ def test_dropping_records_the_step_the_person_had_reached(world: World, batch: B
     assert nomination.dropped_at_step == "K04"
 
 
-def test_a_person_whose_whole_process_is_finished_cannot_be_dropped(world: World, batch: Batch):
-    walk(
-        batch=batch,
-        actor=world.alice,
-        signers=world.signers(),
-        pin=SIGNING_PIN,
-        stop=lambda step_id, n: step_id == "Y04",
-    )
-    for nomination in batch.nominations.all():
-        from jishi.selection.services import step_waive
-
-        step_waive(
-            pin=SIGNING_PIN,
-            actor=world.carol,
-            batch=batch,
-            step_id="Y04",
-            nomination=nomination,
-            reason="非双重管理干部",
-            legal_basis="2014《条例》第三十四条",
-        )
-    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
+def test_a_person_whose_whole_process_is_finished_cannot_be_dropped(world: World):
+    batch = finished_with_y04_waived(world)
     nomination = batch.nominations.first()
     assert nomination is not None
     with pytest.raises(ApplicationError, match="全部程序已经办结"):

@@ -24,6 +24,7 @@ from jishi.selection.services import batch_create, nomination_add, nomination_dr
 from jishi.selection.walk import walk
 from jishi.supervision import public, ratelimit, services
 from jishi.supervision.models import FeedbackStatus, Notification, PublicFeedback
+from tests.batches import make_batch, walked_once
 
 pytestmark = pytest.mark.urls("tests.urls_public_notice")
 
@@ -49,13 +50,18 @@ NOTICE_DATA = {
 
 
 @pytest.fixture
-def walked_batch(world: World, batch: Batch) -> Batch:
-    """The city batch plus 钱进 (with an ID number), walked through the services to 任前公示 (slow)."""
-    _qian(world, batch)
-    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "R01")
-    record = step_start(actor=world.alice, batch=batch, step_id="R01")
-    step_save(actor=world.alice, record=record, data=NOTICE_DATA)
-    return batch
+def walked_batch(world: World) -> Batch:
+    """The city batch plus 钱进 (with an ID number), walked through the services to 任前公示 (slow: walked once)."""
+
+    def build() -> Batch:
+        batch = make_batch(world)
+        _qian(world, batch)
+        walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "R01")
+        record = step_start(actor=world.alice, batch=batch, step_id="R01")
+        step_save(actor=world.alice, record=record, data=NOTICE_DATA)
+        return batch
+
+    return walked_once("public notice", build)
 
 
 @pytest.fixture

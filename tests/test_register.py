@@ -25,6 +25,7 @@ from jishi.ledger.models import Event
 from jishi.selection.models import Batch
 from jishi.selection.services import batch_create, nomination_add, nomination_drop, step_correct, step_waive
 from jishi.selection.walk import walk
+from tests.batches import finished_with_y04_waived
 
 # The documents URLs are not wired into the project yet; this module serves as the test URLconf.
 urlpatterns = [*project_urls.urlpatterns, path("documents/", include("jishi.documents.urls_register"))]
@@ -118,19 +119,8 @@ def test_a_waived_step_is_marked_and_a_correction_replaces_the_record_it_correct
     assert ws.cell(row=6, column=d05_column).value.date() == timezone.localdate()
 
 
-def test_a_person_who_finished_every_step_is_marked_finished(world: World, batch: Batch):
-    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN, stop=lambda s, n: s == "Y04")
-    for nomination in batch.nominations.all():
-        step_waive(
-            actor=world.carol,
-            batch=batch,
-            step_id="Y04",
-            nomination=nomination,
-            reason="不属于双重管理干部",
-            legal_basis="《条例》第三十四条",
-            pin=SIGNING_PIN,
-        )
-    walk(batch=batch, actor=world.alice, signers=world.signers(), pin=SIGNING_PIN)
+def test_a_person_who_finished_every_step_is_marked_finished(world: World):
+    finished_with_y04_waived(world)
     register = _register(world.alice)
     assert [row.status for row in register.rows] == ["已完成"] * 3
     assert _cell(register, 2, "Y04").state == "waived"
