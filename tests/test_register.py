@@ -17,6 +17,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from jishi import urls as project_urls
+from jishi.accounts.models import User
 from jishi.cadres.services import cadre_create
 from jishi.core.testing import SIGNING_PIN, World, cadre_data
 from jishi.documents.register import Register, register_rows
@@ -303,3 +304,16 @@ def test_the_register_page_shows_one_page_of_people_and_the_export_every_one(
     workbook = load_workbook(io.BytesIO(_client(world.alice).get(reverse("register_export"), {"page": "2"}).content))
     exported = "\n".join(str(c.value) for row in workbook.active.iter_rows() for c in row if c.value)
     assert all(number in exported for number in numbers)
+
+
+def test_the_page_shows_each_cells_state_date_and_people_with_names_escaped(world: World, batch: Batch):
+    User.objects.filter(pk=world.alice.pk).update(full_name="<b>李娜</b>")
+    _walk_until(batch, world, "D02")
+    day = timezone.localdate().isoformat()
+
+    body = _client(world.bob).get(reverse("register")).content.decode()
+
+    assert f'<td class="cell-done" data-state="done"><div class="date">{day}</div>' in body
+    assert '<div class="small">&lt;b&gt;李娜&lt;/b&gt;' in body and "<b>李娜</b>" not in body
+    assert '<td class="cell-none" data-state=""></td>' in body
+    assert body.count('<td class="cell-') == 3 * len(_register(world.bob).columns)

@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from jishi.accounts import permissions as perms
@@ -141,25 +141,58 @@ def merged_columns(definitions: list[ProcedureDefinition]) -> tuple[StageGroup, 
     return tuple(StageGroup(sid, name, tuple(steps.values())) for sid, (name, steps) in stages.items())
 
 
-def _people(record: StepRecord) -> tuple[str, ...]:
-    """Who answers for the record: the completer first, then who confirmed its current revision."""
-    names: list[str] = []
-    if record.completed_by is not None:
-        names.append(record.completed_by.get_full_name())
-    for confirmation in record.confirmations.all():  # prefetched, in confirmation order
-        if confirmation.revision == record.revision:
-            names.append(confirmation.user.get_full_name())
-    return tuple(dict.fromkeys(names))
+@dataclass
+class _Current:
+    """The current record of a (step, person) as the register shows it — plain values, not model instances:
+    a page holds thousands of records and their confirmations, and building models for them cost seconds."""
+
+    pk: int
+    status: str
+    revision: int
+    completed_at: dt.datetime | None
+    people: list[str]  # the completer first, then who confirmed the current revision, in confirmation order
 
 
-def _cell(record: StepRecord | None) -> RegisterCell:
+def _cell(record: _Current | None) -> RegisterCell:
     if record is None:
         return RegisterCell()
+    people = tuple(dict.fromkeys(record.people))
     if record.status == RecordStatus.IN_PROGRESS:
-        return RegisterCell("in_progress", None, _people(record))
+        return RegisterCell("in_progress", None, people)
     done_at = timezone.localtime(record.completed_at).date() if record.completed_at else None
     state = "waived" if record.status == RecordStatus.WAIVED else "done"
-    return RegisterCell(state, done_at, _people(record))
+    return RegisterCell(state, done_at, people)
+
+
+def _current_records(records: QuerySet[StepRecord]) -> dict[tuple[int, str, int | None], _Current]:
+    """Latest record per (batch, step, person) with who answers for it (two queries)."""
+    current: dict[tuple[int, str, int | None], _Current] = {}
+    rows = records.order_by("id").values_list(
+        "pk",
+        "batch_id",
+        "step_id",
+        "nomination_id",
+        "status",
+        "revision",
+        "completed_at",
+        "completed_by__full_name",
+        "completed_by__username",
+    )
+    for pk, batch_id, step_id, nomination_id, status, revision, completed_at, full_name, username in rows:
+        # Ascending id: a correction (newer) replaces the record it corrects.
+        people = [full_name or username] if username is not None else []
+        current[(batch_id, step_id, nomination_id)] = _Current(pk, status, revision, completed_at, people)
+    by_pk = {record.pk: record for record in current.values()}
+    confirmations = (
+        Confirmation.objects.filter(record__in=records.values("pk"))
+        .order_by("confirmed_at", "id")
+        .values_list("record_id", "revision", "user__full_name", "user__username")
+    )
+    for record_id, revision, full_name, username in confirmations:
+        record = by_pk.get(record_id)
+        if record is not None and revision == record.revision:
+            record.people.append(full_name or username)
+    return current
 
 
 def register_rows(
@@ -206,20 +239,10 @@ def register_rows(
         return Register(filters, (), (), unit_name, total=total, page=page or 1, pages=pages)
 
     shown = nominations_qs if page is None else Nomination.objects.filter(pk__in=[n.pk for n in nominations])
-    records = (
-        StepRecord.objects.filter(batch__in=shown.values("batch_id"))
-        .filter(Q(nomination__isnull=True) | Q(nomination__in=shown.values("pk")))
-        .select_related("completed_by")
-        .prefetch_related(
-            Prefetch(
-                "confirmations", queryset=Confirmation.objects.select_related("user").order_by("confirmed_at", "id")
-            )
-        )
-        .order_by("id")
+    records = StepRecord.objects.filter(batch__in=shown.values("batch_id")).filter(
+        Q(nomination__isnull=True) | Q(nomination__in=shown.values("pk"))
     )
-    current: dict[tuple[int, str, int | None], StepRecord] = {}
-    for record in records:  # ascending id: a correction (newer) replaces the record it corrects
-        current[(record.batch_id, record.step_id, record.nomination_id)] = record
+    current = _current_records(records)
 
     definitions: dict[int, ProcedureDefinition] = {}
     for nomination in reversed(nominations):  # newest batch first: the newest version sets the column order
