@@ -201,7 +201,7 @@ def _verify(url: str, materials_dir: str, codes: list[str], expected: dict[str, 
 
     problems: list[str] = []
     chains = list(Chain.objects.filter(fonds__in=codes).order_by("fonds"))
-    keys = collect_keys(selectors.chain_rows(c) for c in chains)
+    keys = collect_keys(selectors.key_rows(c) for c in chains)
     verified = []
     for chain in chains:
         started = time.perf_counter()

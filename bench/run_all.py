@@ -46,6 +46,12 @@ def _earlier_result(path: Path) -> tuple[dict[str, Any], str]:
     return data, when
 
 
+def _from_results(earlier: dict[str, Any], name: str) -> tuple[dict[str, Any], str]:
+    entry = earlier["benchmarks"].get(name) or {}
+    data: dict[str, Any] = entry.get("result") or {"failed": f"--reuse-from: no result of {name} there"}
+    return data, entry.get("reused_from") or f"the run of {earlier.get('timestamp', '?')}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="same as BENCH_QUICK=1: a run of a few minutes")
@@ -55,6 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME[,NAME]",
         help="take var/bench/NAME.json from a separate earlier run of that benchmark instead of running it "
         "(e.g. faults, run beside the dataset generation); the report names it and the file's time",
+    )
+    parser.add_argument(
+        "--reuse-from",
+        default="",
+        metavar="RESULTS.json",
+        help="with --reuse-result: take those benchmarks from an earlier results file (bench/results/…json, e.g. "
+        "made on another machine) instead of var/bench; the report names that run's time",
     )
     parser.add_argument(
         "--skip", default="", metavar="NAME[,NAME]", help="leave these benchmarks out (the report says so)"
@@ -67,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     if args.quick:
         os.environ["BENCH_QUICK"] = "1"  # inherited by every benchmark's process
+    earlier = json.loads(Path(args.reuse_from).read_text(encoding="utf-8")) if args.reuse_from else None
     out = common.out_dir()
     started = time.perf_counter()
     results: dict[str, Any] = {}
@@ -76,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = {"exit_code": 0, "seconds": 0.0, "result": {"skipped": "left out of this run (--skip)"}}
             continue
         if name in reuse:
-            data, when = _earlier_result(result_file)
-            print(f"\n=== {name} === reused: {result_file} of {when}", flush=True)
+            data, when = _earlier_result(result_file) if earlier is None else _from_results(earlier, name)
+            print(f"\n=== {name} === reused: {args.reuse_from or result_file} of {when}", flush=True)
             results[name] = {"exit_code": 0 if data else 1, "seconds": 0.0, "result": data, "reused_from": when}
             continue
         result_file.unlink(missing_ok=True)

@@ -95,11 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     largest = max(chains, key=lambda c: c.seq)
     print(f"{NAME}: {len(chains)} chains, {sum(c.seq for c in chains):,} events; largest {largest.fonds}", flush=True)
 
-    from jishi.ledger.selectors import chain_rows, registry
+    from jishi.ledger.selectors import key_rows, registry
     from jishi.ledger.verify import collect_keys
 
     # A fonds' keys are valid only in its own chain: its registry comes from that chain alone (pass 1).
-    one_keys = collect_keys([chain_rows(largest, upto=largest.seq)])
+    one_keys = collect_keys([key_rows(largest, upto=largest.seq)])
     one_s, one_events = _verify([largest], one_keys)
     one_rss = common.peak_rss_mib()
     bodies = _bodies(largest)

@@ -67,10 +67,10 @@ def load(chain: Any, limit: int) -> int:
     """Registry, rows and prepared bytes of up to ``limit`` signatures of ``chain``; returns how many altered."""
     from jishi.ledger import signing
     from jishi.ledger.models import Signature
-    from jishi.ledger.selectors import chain_rows
+    from jishi.ledger.selectors import key_rows
     from jishi.ledger.verify import SYSTEM, EventRow, SignatureRow, collect_keys
 
-    registry = collect_keys([chain_rows(chain)])
+    registry = collect_keys([key_rows(chain)])
     _REGISTRY[:] = [registry]
     rows = (
         Signature.objects.filter(event__chain=chain)

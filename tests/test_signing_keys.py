@@ -9,7 +9,8 @@ from jishi.accounts.models import KeyStatus
 from jishi.core.exceptions import ApplicationError, PermissionDenied
 from jishi.core.testing import SIGNING_PIN, World
 from jishi.ledger.models import Chain, Event, Signature
-from jishi.ledger.selectors import chain_verify, registry
+from jishi.ledger.selectors import chain_rows, chain_verify, key_rows, registry
+from jishi.ledger.verify import collect_keys
 from jishi.selection import services
 from jishi.selection.models import Batch
 
@@ -128,3 +129,25 @@ def test_the_admin_page_is_only_for_security_administrators(world: World):
     client.force_login(world.sue)
     body = client.get(reverse("signing_admin")).content.decode()
     assert "alice" in body and "grace" in body  # the county is below the city
+
+
+def test_the_key_pass_reads_only_key_events_and_learns_what_reading_every_event_learns(world: World, batch: Batch):
+    record = _record(world, batch)
+    services.step_confirm(actor=world.alice, record=record, role="clerk", pin=SIGNING_PIN)
+    keys.signing_key_rotate(user=world.alice, pin=SIGNING_PIN)
+    keys.signing_key_revoke(actor=world.sue, user=world.bob, reason="调离岗位")
+    chains = list(Chain.objects.order_by("fonds"))
+
+    learned = registry()
+
+    everything = collect_keys(chain_rows(chain) for chain in chains)
+    assert learned.keys == everything.keys and learned.system == everything.system
+    assert learned.algorithms == everything.algorithms and learned.checkpoint_every == everything.checkpoint_every
+    read = [row for chain in chains for row in key_rows(chain)]
+    assert {row.action for row in read} == {
+        "chain.genesis",
+        "signing_key.enrol",
+        "signing_key.rotate",
+        "signing_key.revoke",
+    }
+    assert len(read) < Event.objects.count() and any(k.valid_until for k in learned.keys.values())
