@@ -299,6 +299,25 @@ def _rebuild_indexes(url: str, statements: list[str], workers: int) -> None:
 # Generation --------------------------------------------------------------------------------------------
 
 
+def context(
+    url: str, materials_dir: str, seed: int, setup: dict[str, Any], plan: Plan, complete_share: float
+) -> Context:
+    """What every fonds worker needs: the database, the seed and what ``_setup`` made."""
+    return Context(
+        database_url=url,
+        materials_dir=materials_dir,
+        seed=seed,
+        procedure_id=setup["procedure_id"],
+        procedure=setup["procedure"],
+        password_hash=setup["password_hash"],
+        pin=setup["pin"],
+        scrypt_n_log2=setup["scrypt_n_log2"],
+        checkpoint_every=setup["checkpoint_every"],
+        material_file_share=plan.material_file_share,
+        complete_share=complete_share,
+    )
+
+
 def _plan(scale: float, seed: int, complete_share: float) -> Plan:
     from jishi.procedures.loader import bundled_path, load_file
     from jishi.procedures.schema import ItemKind, Scope
@@ -359,19 +378,7 @@ def generate(
         setup = pool.apply(_setup, (database_url, str(materials_dir), plan.to_json()))
     phases["setup"] = time.perf_counter() - started
 
-    ctx = Context(
-        database_url=database_url,
-        materials_dir=str(materials_dir),
-        seed=seed,
-        procedure_id=setup["procedure_id"],
-        procedure=setup["procedure"],
-        password_hash=setup["password_hash"],
-        pin=setup["pin"],
-        scrypt_n_log2=setup["scrypt_n_log2"],
-        checkpoint_every=setup["checkpoint_every"],
-        material_file_share=plan.material_file_share,
-        complete_share=complete_share,
-    )
+    ctx = context(database_url, str(materials_dir), seed, setup, plan, complete_share)
     # Biggest fonds first so the two workers finish together.
     order = sorted(plan.fonds, key=lambda f: -sum(f.nominations_per_batch))
     started = time.perf_counter()

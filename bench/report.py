@@ -32,6 +32,9 @@ def summary_lines(name: str, r: dict[str, Any]) -> list[str]:
             f"{r['db_size_bytes'] / 2**20:,.0f} MiB; "
             + ("reused" if r.get("reused") else f"generated in {r['phases_s']['total']:.0f} s")
         ]
+    if name == "dataset_repro":
+        verdict = "identical" if r["identical"] else f"DIFFERENT from event {r['first_difference_seq']}"
+        return [f"{r['fonds']} rebuilt from the seed alone ({r['events']:,} events): {verdict} (md5 {r['digest']})"]
     if name == "verify_dataset" and not r.get("whole_dataset"):
         return [
             f"whole dataset ({r.get('dataset_events', 0):,} events) skipped; one fonds {r['one_fonds']['fonds']} "

@@ -26,6 +26,7 @@ from bench import common, report
 # about an hour on 2 cores); the fault runs come last (the longest after it).
 BENCHMARKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("dataset", ("--reuse",)),
+    ("dataset_repro", ()),
     ("verify_dataset", ()),
     ("verify_dataset_signatures", ()),
     ("verify_chain", ()),
