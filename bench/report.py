@@ -44,7 +44,9 @@ def summary_lines(name: str, r: dict[str, Any]) -> list[str]:
         ]
     if name == "verify_dataset":
         return [
-            f"{r['events']:,} events in {r['chains']} chains: {r['whole_dataset']['events_per_s']:,}/s "
+            f"{r['events']:,} events in {r['chains']} chains: {r['whole_dataset']['events_per_s']:,}/s with "
+            f"{r['whole_dataset'].get('workers', 1)} processes "
+            f"({r['whole_dataset'].get('events_per_s_per_process', r['whole_dataset']['events_per_s']):,}/s each) "
             f"(one fonds {r['one_fonds']['events_per_s']:,}/s; raw sha256 chaining "
             f"{r['raw_sha256_chaining_one_fonds']['events_per_s']:,}/s, {r['raw_over_verify_ratio_one_fonds']}x); "
             f"peak RSS {r['peak_rss_mib']['after_whole_dataset']} MiB"
