@@ -43,8 +43,24 @@ def chain_rows(chain: Chain, upto: int | None = None, actions: Iterable[str] | N
         events = events.filter(seq__lte=upto)
     if actions is not None:
         events = events.filter(action__in=list(actions))
-    for e in events.order_by("seq").iterator(chunk_size=2000):
-        yield event_row(chain, e)
+    # Plain tuples, not model instances: building 19 million Event objects cost a fifth of `ledger verify`.
+    fields = ("seq", "prev_hash", "hash", "recorded_at", "actor_name", "action", "subject_type", "subject_id")
+    rows = events.order_by("seq").values_list(*fields, "payload")
+    for seq, prev_hash, hash_, recorded_at, actor, action, subject_type, subject_id, payload in rows.iterator(
+        chunk_size=2000
+    ):
+        yield EventRow(
+            fonds=chain.fonds,
+            seq=seq,
+            prev_hash=prev_hash,
+            hash=hash_,
+            recorded_at=recorded_at.isoformat(),
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            payload=payload,
+        )
 
 
 def signature_rows(chain: Chain, upto: int | None = None) -> Iterator[SignatureRow]:
