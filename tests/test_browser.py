@@ -48,6 +48,8 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             "JISHI_VAR_DIR": str(tmp_path_factory.mktemp("var")),
             "JISHI_ENV": "development",
             "DJANGO_SETTINGS_MODULE": "jishi.settings",
+            # As in-process tests (conftest): the production key-sealing cost made the demo seed take minutes.
+            "JISHI_SIGNING_SCRYPT_N_LOG2": "10",
         }
     )
     dropdb = None

@@ -315,11 +315,9 @@ class WorkflowMachine(RuleBasedStateMachine):
         return data.draw(st.sampled_from(every), label="step")
 
     def _draw_record(self, data: st.DataObject, *, status: str | None = None) -> StepRecord | None:
-        records = list(
-            StepRecord.objects.filter(batch=self.batch)
-            .select_related("batch__org_unit", "batch__procedure", "nomination")
-            .order_by("id")
-        )
+        records = list(StepRecord.objects.filter(batch=self.batch).select_related("nomination").order_by("id"))
+        for record in records:
+            record.batch = self.batch  # one instance, as a view's select_related gives (not a procedure per row)
         if not records:
             return None
         preferred = [r for r in records if r.status == (status or RecordStatus.IN_PROGRESS)]

@@ -80,11 +80,20 @@ def batch_state(batch: Batch) -> transitions.BatchState:
     else:
         active = frozenset(batch.nominations.filter(status=NominationStatus.ACTIVE).values_list("pk", flat=True))
     state = transitions.BatchState(active=active)
-    for record in _current_records(batch):
-        if record.nomination_id is None:
-            state.batch[record.step_id] = record.status
+    current: list[tuple[str, int | None, str]]
+    if hasattr(batch, "open_records") or _prefetched(batch, "records"):
+        current = [(r.step_id, r.nomination_id, r.status) for r in _current_records(batch)]
+    else:
+        # Three columns, not whole records: every step service asks for the state, some twice.
+        latest: dict[tuple[str, int | None], str] = {}
+        for step, nomination, status in batch.records.order_by("id").values_list("step_id", "nomination_id", "status"):
+            latest[(step, nomination)] = status
+        current = [(step, nomination, status) for (step, nomination), status in latest.items()]
+    for step_id, nomination_id, status in current:
+        if nomination_id is None:
+            state.batch[step_id] = status
         else:
-            state.nominations.setdefault(record.nomination_id, {})[record.step_id] = record.status
+            state.nominations.setdefault(nomination_id, {})[step_id] = status
     return state
 
 
