@@ -73,7 +73,7 @@ bench: $(VENV)/.installed
 	@echo "==> 性能基准（不属于 make test）：省级数据集、链与签名校验、写入路径、HTTP 负载、档案包、故障注入"
 	@echo "    结果写入 bench/results/<时间>.json 与 .md；make bench QUICK=1 为几分钟的缩小运行；完整运行约需数小时"
 	@echo "    REUSE=faults 取用此前单独运行的 var/bench/faults.json（如与数据集生成并行跑完的故障注入）"
-	@echo "    REUSE_FROM=bench/results/<时间>.json 时 REUSE 所列各项改从该结果文件取用（可来自另一台机器）"
+	@echo "    REUSE_FROM=bench/results/<时间>.json：REUSE 所列各项中本机 var/bench 没有结果的，从该结果文件取用（可来自另一台机器）"
 	PG_URL=$(PG_URL) $(PY) -m bench.run_all $(if $(QUICK),--quick,) $(if $(REUSE),--reuse-result $(REUSE),) $(if $(REUSE_FROM),--reuse-from $(REUSE_FROM),) $(if $(SKIP),--skip $(SKIP),)
 
 bundle: $(VENV)/.installed

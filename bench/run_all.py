@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         "--reuse-from",
         default="",
         metavar="RESULTS.json",
-        help="with --reuse-result: take those benchmarks from an earlier results file (bench/results/…json, e.g. "
-        "made on another machine) instead of var/bench; the report names that run's time",
+        help="with --reuse-result: those of them with no var/bench/NAME.json come from this earlier results file "
+        "(bench/results/…json, e.g. made on another machine); the report names that run's time",
     )
     parser.add_argument(
         "--skip", default="", metavar="NAME[,NAME]", help="leave these benchmarks out (the report says so)"
@@ -91,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = {"exit_code": 0, "seconds": 0.0, "result": {"skipped": "left out of this run (--skip)"}}
             continue
         if name in reuse:
-            data, when = _earlier_result(result_file) if earlier is None else _from_results(earlier, name)
-            print(f"\n=== {name} === reused: {args.reuse_from or result_file} of {when}", flush=True)
+            from_file = earlier is None or result_file.exists()
+            data, when = _earlier_result(result_file) if from_file else _from_results(earlier or {}, name)
+            print(f"\n=== {name} === reused: {result_file if from_file else args.reuse_from} of {when}", flush=True)
             results[name] = {"exit_code": 0 if data else 1, "seconds": 0.0, "result": data, "reused_from": when}
             continue
         result_file.unlink(missing_ok=True)
