@@ -123,7 +123,18 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
 
 
 def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
+    """Peak resident set size of this process so far.
+
+    Linux: ``VmHWM``, the high-water mark of this address space. Not ``ru_maxrss``: it survives ``exec``, so a
+    ``spawn`` worker reported the size of the parent it was forked from (385 MiB for a verifier using 91).
+    Elsewhere ``ru_maxrss`` (KiB on Linux, bytes on macOS).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
