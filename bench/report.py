@@ -50,6 +50,12 @@ def summary_lines(name: str, r: dict[str, Any]) -> list[str]:
             f"(one fonds {r['one_fonds']['events_per_s']:,}/s; raw sha256 chaining "
             f"{r['raw_sha256_chaining_one_fonds']['events_per_s']:,}/s, {r['raw_over_verify_ratio_one_fonds']}x); "
             f"peak RSS {r['peak_rss_mib']['after_whole_dataset']} MiB"
+            + (
+                f" as reported (inherited by the workers from their parent); per chain measured afresh at most "
+                f"{max(r['peak_rss_per_chain_measured_mib'].values())} MiB"
+                if "peak_rss_per_chain_measured_mib" in r
+                else ""
+            )
         ]
     if name == "verify_dataset_signatures":
         p = r["passes"]
