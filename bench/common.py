@@ -129,12 +129,9 @@ def peak_rss_mib() -> float:
     ``spawn`` worker reported the size of the parent it was forked from (385 MiB for a verifier using 91).
     Elsewhere ``ru_maxrss`` (KiB on Linux, bytes on macOS).
     """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    hwm = _proc_status_mib("VmHWM")
+    if hwm is not None:
+        return hwm
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
@@ -146,9 +143,14 @@ def memory_reading() -> dict[str, float | None]:
 
 
 def current_rss_mib() -> float | None:
+    return _proc_status_mib("VmRSS")
+
+
+def _proc_status_mib(field: str) -> float | None:
+    """A kB field of /proc/self/status in MiB (None where there is no /proc)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
